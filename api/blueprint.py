@@ -1,0 +1,40 @@
+"""flask-smorest Blueprint with 400 argument errors and documented problem responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+import flask_smorest
+from webargs.flaskparser import FlaskParser
+
+from api.schemas.problem import ProblemSchema
+
+F = TypeVar("F", bound=Callable[..., Any])
+PROBLEM_JSON = "application/problem+json"
+
+
+class _Parser(FlaskParser):
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Use this instead of `flask_smorest.Blueprint` in every API module."""
+
+    ARGUMENTS_PARSER = _Parser()
+
+    def problems(self, *statuses: int) -> Callable[[F], F]:
+        """Document that the view may answer each of `statuses` with a problem document."""
+
+        def decorator(func: F) -> F:
+            for status in statuses:
+                func = self.alt_response(
+                    status,
+                    schema=ProblemSchema,
+                    description=HTTPStatus(status).phrase,
+                    content_type=PROBLEM_JSON,
+                )(func)
+            return func
+
+        return decorator

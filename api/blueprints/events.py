@@ -1,0 +1,44 @@
+"""Query: `GET /v1/events` and `GET /v1/events/{event_id}` (service `query`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from api.blueprint import Blueprint
+from api.schemas.events import EventDetailSchema, EventListQuerySchema, EventPageSchema
+from api.services import current_services
+from fluxa import logcontext
+from fluxa.events.repository import EventFilter
+
+log = logging.getLogger("fluxa.query")
+blp = Blueprint("events", __name__, url_prefix="/v1/events", description="Read events.")
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(EventListQuerySchema, location="query")
+@blp.response(200, EventPageSchema)
+@blp.problems(400, 503)
+def list_events(query: dict[str, Any]) -> Any:
+    """List persisted events, newest first, with keyset pagination (`next_cursor`)."""
+    logcontext.bind(service="query")
+    filters = EventFilter(
+        type=query.get("type"),
+        source=query.get("source"),
+        since=query.get("since"),
+        until=query.get("until"),
+    )
+    page = current_services().event_queries.list(
+        filters, limit=query["limit"], cursor=query.get("cursor")
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@blp.route("/<string:event_id>", methods=["GET"])
+@blp.response(200, EventDetailSchema)
+@blp.problems(404, 503)
+def get_event(event_id: str) -> Any:
+    """One persisted event: metadata, processing status and payload."""
+    logcontext.bind(service="query", event_id=event_id)
+    record, payload = current_services().event_queries.get(event_id)
+    return {**record.__dict__, "payload": payload}

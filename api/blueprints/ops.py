@@ -1,0 +1,59 @@
+"""Operations: `GET /healthz` (alive) and `GET /readyz` (dependencies reachable)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from flask import Blueprint as FlaskBlueprint
+from sqlalchemy import text
+
+from api.services import ApiServices, current_services
+
+blp = FlaskBlueprint("ops", __name__)
+READY_TIMEOUT_SECONDS = 3.0
+_pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="readyz")
+
+
+def _database(services: ApiServices) -> None:
+    with services.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def _storage(services: ApiServices) -> None:
+    services.payload_store.exists("readyz-probe")
+
+
+def _broker(services: ApiServices) -> None:
+    settings = services.settings
+    if (settings.broker_url or "").startswith("sqs://"):
+        url = services.sqs.get_queue_url(QueueName=settings.input_queue)["QueueUrl"]
+        services.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+
+
+_CHECKS = {"database": _database, "storage": _storage, "broker": _broker}
+
+
+@blp.get("/healthz")
+def healthz() -> Any:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@blp.get("/readyz")
+def readyz() -> Any:
+    """Database, S3 and broker reachable, each checked within a bounded time."""
+    services = current_services()
+    futures = {name: _pool.submit(check, services) for name, check in _CHECKS.items()}
+    checks: dict[str, str] = {}
+    for name, future in futures.items():
+        try:
+            future.result(timeout=READY_TIMEOUT_SECONDS)
+            checks[name] = "ok"
+        except FutureTimeout:
+            checks[name] = "timeout"
+        except Exception as exc:
+            checks[name] = f"error: {type(exc).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    return {"status": "ready" if ready else "unready", "checks": checks}, 200 if ready else 503

@@ -1,0 +1,119 @@
+"""RFC 9457 problem+json responses, one handler set for the whole app."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from api.blueprint import PROBLEM_JSON
+from fluxa.errors import ErrorCode, FluxaError
+
+log = logging.getLogger("fluxa.api")
+
+RETRY_AFTER_SECONDS = 5
+
+_CODE_BY_STATUS = {
+    400: ErrorCode.SCHEMA_VALIDATION,
+    404: ErrorCode.NOT_FOUND,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    422: ErrorCode.SCHEMA_VALIDATION,
+}
+
+
+def problem(
+    status: int,
+    title: str,
+    *,
+    code: str | None = None,
+    detail: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem+json response; `errors` maps each field at fault to its messages."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if code:
+        body["code"] = code
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    body["instance"] = request.path
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.update(headers or {})
+    return response
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested messages into `{"events.0.type": [...]}`."""
+    if isinstance(messages, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_errors(value, name))
+        return flat
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_schema": list(messages)}
+    return {prefix or "_schema": [str(messages)]}
+
+
+def _webargs_errors(exc: HTTPException) -> dict[str, list[str]] | None:
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if messages is None:
+        return None
+    # webargs nests by location ("json", "query", "headers"); the field name is what helps.
+    if isinstance(messages, dict) and set(messages) <= {"json", "query", "headers", "path"}:
+        merged: dict[str, list[str]] = {}
+        for location_messages in messages.values():
+            merged.update(flatten_errors(location_messages))
+        return merged
+    return flatten_errors(messages)
+
+
+def _from_fluxa_error(exc: FluxaError) -> Response:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.retryable else None
+    if exc.http_status >= 500:
+        log.warning(
+            "dependency unavailable", extra={"error_code": exc.code.value, "status": "error"}
+        )
+    return problem(
+        exc.http_status,
+        type(exc).__name__,
+        code=exc.code.value,
+        detail=exc.message,
+        errors=exc.details or None,
+        headers=headers,
+    )
+
+
+def _from_http_exception(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    errors = _webargs_errors(exc)
+    detail = exc.description if errors is None else "The request has invalid fields."
+    code = _CODE_BY_STATUS.get(status)
+    headers = dict(exc.get_headers()) if status == 405 else None
+    allow = {"Allow": headers["Allow"]} if headers and "Allow" in headers else None
+    return problem(
+        status,
+        exc.name,
+        code=code.value if code else None,
+        detail=detail,
+        errors=errors,
+        headers=allow,
+    )
+
+
+def _from_unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"error_code": ErrorCode.UNHANDLED.value})
+    return problem(500, "Internal Server Error", code=ErrorCode.UNHANDLED.value)
+
+
+def register_problem_handlers(app: Flask) -> None:
+    """Every error the app can answer with becomes problem+json."""
+    app.register_error_handler(FluxaError, _from_fluxa_error)
+    app.register_error_handler(HTTPException, _from_http_exception)
+    app.register_error_handler(Exception, _from_unexpected)

@@ -1,0 +1,67 @@
+"""The API's dependencies, built once per app from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Engine
+
+from config import Settings
+from fluxa.aws import s3_client, sqs_client
+from fluxa.db import make_engine
+from fluxa.events.ingest import EventIngestor, IngestLimits
+from fluxa.events.query import EventQueries
+from fluxa.idempotency import IdempotencyConfig, PostgresIdempotencyStore
+from fluxa.messaging import TaskPublisher
+from fluxa.storage import S3PayloadStore
+from workers.celery_app import make_celery
+from workers.publisher import CeleryPublisher
+
+
+@dataclass
+class ApiServices:
+    """Everything the blueprints call."""
+
+    settings: Settings
+    engine: Engine
+    payload_store: S3PayloadStore
+    publisher: TaskPublisher
+    ingestor: EventIngestor
+    event_queries: EventQueries
+    idempotency: PostgresIdempotencyStore
+    sqs: Any
+
+
+def build_services(settings: Settings, publisher: TaskPublisher | None = None) -> ApiServices:
+    """Create clients and use cases; connections are opened lazily, on first use."""
+    settings.require("database_url", "broker_url")
+    engine = make_engine(settings.database_url)
+    store = S3PayloadStore(s3_client(settings), settings.payload_bucket)
+    publisher = publisher or CeleryPublisher(make_celery(settings))
+    limits = IngestLimits(
+        claim_check_bytes=settings.claim_check_bytes,
+        max_message_bytes=settings.sqs_max_message_bytes,
+    )
+    return ApiServices(
+        settings=settings,
+        engine=engine,
+        payload_store=store,
+        publisher=publisher,
+        ingestor=EventIngestor(publisher, store, queue=settings.input_queue, limits=limits),
+        event_queries=EventQueries(engine, store),
+        idempotency=PostgresIdempotencyStore(
+            engine,
+            IdempotencyConfig(
+                ttl_seconds=settings.idempotency_ttl_seconds,
+                lock_seconds=settings.idempotency_lock_seconds,
+            ),
+        ),
+        sqs=sqs_client(settings),
+    )
+
+
+def current_services() -> ApiServices:
+    """The services of the app handling this request."""
+    return current_app.extensions["fluxa"]

@@ -1,0 +1,10 @@
+"""WSGI entry point for production servers: `gunicorn api.wsgi:app`."""
+
+from api.app import create_app
+from config import load_settings
+from config.logging import configure_logging
+from fluxa.logcontext import ContextFilter
+
+settings = load_settings()
+configure_logging(settings.log_level, "ingest", filters=[ContextFilter()])
+app = create_app(settings)

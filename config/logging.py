@@ -1,0 +1,47 @@
+"""JSON logging for every Fluxa process."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+from pythonjsonlogger.json import JsonFormatter
+
+
+class _ServiceFilter(logging.Filter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "service"):
+            record.service = self.service
+        return True
+
+
+def configure_logging(
+    level: str, service: str, filters: Iterable[logging.Filter] = (), stream=None
+) -> None:
+    """Send every log record to `stream` (stderr) as one JSON object per line.
+
+    `service` names the process in every line; `filters` add bound context
+    (correlation id, event id, stage) supplied by the caller.
+    """
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(
+        JsonFormatter(
+            "{levelname}{name}{message}",
+            style="{",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp=True,
+        )
+    )
+    handler.addFilter(_ServiceFilter(service))
+    for extra in filters:
+        handler.addFilter(extra)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,162 @@
+"""One typed, frozen settings object, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import urlsplit
+
+KIB = 1024
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names every variable at fault."""
+
+
+def _env(name: str, default: Any = None, *, parse: Callable[[str], Any] = str) -> Any:
+    return field(default=default, metadata={"env": name, "parse": parse})
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return level
+
+
+def _database_url(raw: str) -> str:
+    if not raw.startswith(("postgresql://", "postgresql+psycopg://")):
+        raise ValueError("must be a postgresql+psycopg:// URL")
+    return raw.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _broker_url(raw: str) -> str:
+    if "://" not in raw:
+        raise ValueError("must be a URL such as sqs:// or redis://host:6379/0")
+    return raw
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an http(s):// URL")
+    return raw.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Fluxa process may be configured with (DESIGN §2).
+
+    Optional connection settings are `None` when unset; a process that needs one
+    calls `require(...)` at start-up so that it fails with the variable's name.
+    """
+
+    database_url: str | None = _env("FLUXA_DATABASE_URL", parse=_database_url)
+    broker_url: str | None = _env("FLUXA_BROKER_URL", parse=_broker_url)
+    aws_endpoint_url: str | None = _env("FLUXA_AWS_ENDPOINT_URL", parse=_http_url)
+    aws_region: str = _env("AWS_REGION", "us-east-1")
+    payload_bucket: str = _env("FLUXA_PAYLOAD_BUCKET", "fluxa-payloads")
+    image_bucket: str = _env("FLUXA_IMAGE_BUCKET", "fluxa-trade-images")
+    auth_issuer: str | None = _env("FLUXA_AUTH_ISSUER")
+    auth_audience: str | None = _env("FLUXA_AUTH_AUDIENCE")
+    auth_jwks_url: str | None = _env("FLUXA_AUTH_JWKS_URL", parse=_http_url)
+    log_level: str = _env("FLUXA_LOG_LEVEL", "INFO", parse=_log_level)
+
+    input_queue: str = _env("FLUXA_INPUT_QUEUE", "Fluxa-InputQueue")
+    stats_queue: str = _env("FLUXA_STATS_QUEUE", "Fluxa-StatsQueue")
+    maintenance_queue: str = _env("FLUXA_MAINTENANCE_QUEUE", "Fluxa-MaintenanceQueue")
+    dead_letter_queue: str = _env("FLUXA_DLQ", "Fluxa-DLQ")
+    stats_dead_letter_queue: str = _env("FLUXA_STATS_DLQ", "StatsDLQ")
+    # When set, queue URLs are this prefix + "/" + name; otherwise they are
+    # resolved once at start-up with GetQueueUrl (never ListQueues/CreateQueue).
+    sqs_queue_url_prefix: str | None = _env("FLUXA_SQS_QUEUE_URL_PREFIX", parse=_http_url)
+    sqs_visibility_timeout: int = _env("FLUXA_SQS_VISIBILITY_TIMEOUT", 900, parse=_positive_int)
+    sqs_max_receive_count: int = _env("FLUXA_SQS_MAX_RECEIVE_COUNT", 5, parse=_positive_int)
+    sqs_wait_time_seconds: int = _env("FLUXA_SQS_WAIT_SECONDS", 10, parse=int)
+    sqs_max_message_bytes: int = _env("FLUXA_SQS_MAX_MESSAGE_BYTES", 256 * KIB, parse=_positive_int)
+    claim_check_bytes: int = _env("FLUXA_CLAIM_CHECK_BYTES", 192 * KIB, parse=_positive_int)
+
+    task_time_limit: int = _env("FLUXA_TASK_TIME_LIMIT", 300, parse=_positive_int)
+    retry_max_retries: int = _env("FLUXA_RETRY_MAX_RETRIES", 6, parse=int)
+    retry_backoff_base: float = _env("FLUXA_RETRY_BACKOFF_BASE", 2.0, parse=_positive_float)
+    retry_backoff_max: float = _env("FLUXA_RETRY_BACKOFF_MAX", 120.0, parse=_positive_float)
+
+    max_body_bytes: int = _env("FLUXA_MAX_BODY_BYTES", 16 * KIB * KIB, parse=_positive_int)
+    idempotency_ttl_seconds: int = _env(
+        "FLUXA_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, parse=_positive_int
+    )
+    idempotency_lock_seconds: int = _env("FLUXA_IDEMPOTENCY_LOCK_SECONDS", 60, parse=_positive_int)
+    enqueue_timeout_seconds: float = _env(
+        "FLUXA_ENQUEUE_TIMEOUT_SECONDS", 10.0, parse=_positive_float
+    )
+
+    def __post_init__(self) -> None:
+        longest_hold = self.task_time_limit + self.retry_backoff_max
+        if self.sqs_visibility_timeout <= longest_hold:
+            # A message held longer than its visibility timeout is delivered
+            # again while the first copy still runs (Celery's SQS caveat).
+            raise SettingsError(
+                "FLUXA_SQS_VISIBILITY_TIMEOUT must exceed FLUXA_TASK_TIME_LIMIT + "
+                f"FLUXA_RETRY_BACKOFF_MAX ({longest_hold:g}s), "
+                f"got {self.sqs_visibility_timeout}s"
+            )
+
+    def require(self, *names: str) -> None:
+        """Raise `SettingsError` naming the variables of every unset attribute in `names`."""
+        missing = [_env_name(name) for name in names if getattr(self, name) in (None, "")]
+        if missing:
+            raise SettingsError("missing setting: " + ", ".join(missing))
+
+    def as_environ(self) -> dict[str, str]:
+        """The settings as environment variables, for starting child processes."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                env[f.metadata["env"]] = str(value)
+        return env
+
+
+def _env_name(attribute: str) -> str:
+    return next(f.metadata["env"] for f in fields(Settings) if f.name == attribute)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read every setting from `environ` (default: the process environment).
+
+    All malformed values are reported at once, one line per variable.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for f in fields(Settings):
+        name = f.metadata["env"]
+        raw = environ.get(name)
+        if name == "AWS_REGION" and not raw:
+            raw = environ.get("AWS_DEFAULT_REGION")
+        if raw is None or raw == "":
+            continue
+        try:
+            values[f.name] = f.metadata["parse"](raw.strip())
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        raise SettingsError("invalid setting: " + "; ".join(problems))
+    values.update(overrides)
+    return Settings(**values)

@@ -1,0 +1,35 @@
+"""boto3 clients configured from settings (endpoint override for emulators, timeouts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from config import Settings
+
+
+def _client(service: str, settings: Settings, **config: Any) -> Any:
+    return boto3.client(
+        service,
+        region_name=settings.aws_region,
+        endpoint_url=settings.aws_endpoint_url,
+        config=Config(
+            connect_timeout=3,
+            read_timeout=20,
+            retries={"max_attempts": 3, "mode": "standard"},
+            **config,
+        ),
+    )
+
+
+def s3_client(settings: Settings) -> Any:
+    """An S3 client; path-style addressing when an emulator endpoint is configured."""
+    style = "path" if settings.aws_endpoint_url else "auto"
+    return _client("s3", settings, s3={"addressing_style": style})
+
+
+def sqs_client(settings: Settings) -> Any:
+    """An SQS client."""
+    return _client("sqs", settings)

@@ -1,0 +1,58 @@
+"""Engine and transaction helpers; maps driver errors to Fluxa's error codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, MetaData, create_engine
+from sqlalchemy import exc as sa_exc
+
+from fluxa.errors import DBConnectionError
+
+metadata = MetaData()
+
+# SQLSTATEs worth retrying: serialization failure, deadlock, and the classes for
+# connection exceptions (08), insufficient resources (53), operator intervention (57).
+_TRANSIENT_SQLSTATES = {"40001", "40P01"}
+_TRANSIENT_SQLSTATE_CLASSES = {"08", "53", "57"}
+
+
+def make_engine(url: str, *, pool_size: int = 5, connect_timeout: int = 5) -> Engine:
+    """An engine whose pool checks connections before use (they die when PostgreSQL restarts)."""
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=connect_timeout,
+        connect_args={"connect_timeout": connect_timeout, "application_name": "fluxa"},
+    )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a SQLAlchemy error is one that a later attempt may not meet."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    return sqlstate in _TRANSIENT_SQLSTATES or sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Re-raise transient database failures as `DBConnectionError`."""
+    try:
+        yield
+    except (sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+        if is_transient(exc):
+            raise DBConnectionError(f"database unavailable: {type(exc).__name__}") from exc
+        raise
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction, committed on success; transient failures become `DBConnectionError`."""
+    with translated_errors(), engine.begin() as connection:
+        yield connection

@@ -1,0 +1,127 @@
+"""The runbook's error-code vocabulary and the exceptions that carry it.
+
+The same codes appear in API problem responses, in dead-letter envelopes, in the
+DLQ tools and in log lines (`error_code`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """Machine-readable error codes (DESIGN §4)."""
+
+    SCHEMA_VALIDATION = "SchemaValidation"
+    HASH_MISMATCH = "HashMismatch"
+    DB_CONNECTION_ERROR = "DBConnectionError"
+    STORAGE_UNAVAILABLE = "StorageUnavailable"
+    BROKER_UNAVAILABLE = "BrokerUnavailable"
+    UNHANDLED = "Unhandled"
+    MAX_RECEIVE_EXCEEDED = "MaxReceiveExceeded"
+    NOT_FOUND = "NotFound"
+    IDEMPOTENCY_IN_FLIGHT = "IdempotencyKeyInFlight"
+    IDEMPOTENCY_MISMATCH = "IdempotencyKeyMismatch"
+    PAYLOAD_TOO_LARGE = "PayloadTooLarge"
+    UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
+
+
+#: Codes whose dead-lettered messages may be replayed once the cause is fixed.
+REPLAYABLE_CODES = frozenset(
+    {
+        ErrorCode.DB_CONNECTION_ERROR,
+        ErrorCode.STORAGE_UNAVAILABLE,
+        ErrorCode.UNHANDLED,
+        ErrorCode.MAX_RECEIVE_EXCEEDED,
+    }
+)
+
+
+class FluxaError(Exception):
+    """Base of every error Fluxa raises on purpose."""
+
+    code: ErrorCode = ErrorCode.UNHANDLED
+    http_status: int = 500
+    retryable: bool = False
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class InvalidInput(FluxaError):
+    """The input can never succeed as sent."""
+
+    http_status = 400
+
+
+class SchemaValidationError(InvalidInput):
+    """A request or message does not match its schema; `details` maps fields to messages."""
+
+    code = ErrorCode.SCHEMA_VALIDATION
+
+
+class HashMismatchError(InvalidInput):
+    """A payload does not match the SHA-256 it was sent with."""
+
+    code = ErrorCode.HASH_MISMATCH
+
+
+class NotFoundError(FluxaError):
+    """No such resource (for this caller)."""
+
+    code = ErrorCode.NOT_FOUND
+    http_status = 404
+
+
+class Conflict(FluxaError):
+    """The request conflicts with the state of the resource."""
+
+    http_status = 409
+
+
+class IdempotencyKeyInFlight(Conflict):
+    """A request with the same idempotency key is still being processed."""
+
+    code = ErrorCode.IDEMPOTENCY_IN_FLIGHT
+
+
+class IdempotencyKeyMismatch(FluxaError):
+    """An idempotency key was reused with a different request body."""
+
+    code = ErrorCode.IDEMPOTENCY_MISMATCH
+    http_status = 422
+
+
+class Transient(FluxaError):
+    """A dependency failed in a way that may succeed on retry."""
+
+    http_status = 503
+    retryable = True
+
+
+class DBConnectionError(Transient):
+    """PostgreSQL is unreachable or failed transiently."""
+
+    code = ErrorCode.DB_CONNECTION_ERROR
+
+
+class StorageUnavailable(Transient):
+    """S3 is unreachable or failed transiently."""
+
+    code = ErrorCode.STORAGE_UNAVAILABLE
+
+
+class BrokerUnavailable(Transient):
+    """The message broker did not accept a message."""
+
+    code = ErrorCode.BROKER_UNAVAILABLE
+
+
+def classify(exc: BaseException) -> tuple[ErrorCode, bool]:
+    """Return the error code of `exc` and whether retrying it may help."""
+    if isinstance(exc, FluxaError):
+        return exc.code, exc.retryable
+    return ErrorCode.UNHANDLED, True

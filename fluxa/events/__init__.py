@@ -1,0 +1,1 @@
+"""Events: validation, hashing, ingest (API side), processing (worker side), storage."""

@@ -1,0 +1,164 @@
+"""Accepting events: hash, assign ids, claim-check large payloads, and enqueue in few messages.
+
+The API calls `EventIngestor.ingest` with already-validated events. Nothing here
+touches the database: ingest needs only S3 (for claim checks) and the broker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fluxa.errors import HashMismatchError
+from fluxa.events.archive import claim_key
+from fluxa.events.hashing import canonical_json, sha256_hex
+from fluxa.messaging import CORRELATION_HEADER, TaskName, TaskPublisher
+from fluxa.storage import S3PayloadStore
+
+# Room left in each SQS message for the Celery/kombu envelope and headers.
+MESSAGE_OVERHEAD_BYTES = 8 * 1024
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """Size limits that decide claim checks and message splitting."""
+
+    claim_check_bytes: int
+    max_message_bytes: int
+
+    @property
+    def message_budget(self) -> int:
+        """Bytes of events one task message may carry."""
+        return self.max_message_bytes - MESSAGE_OVERHEAD_BYTES
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    """An accepted event in the form it rides in a task message, plus its canonical payload."""
+
+    message: dict[str, Any]
+    canonical_payload: bytes
+
+    @property
+    def event_id(self) -> str:
+        return self.message["event_id"]
+
+    @property
+    def payload_sha256(self) -> str:
+        return self.message["payload_sha256"]
+
+
+def prepare_event(
+    event: dict[str, Any],
+    *,
+    declared_sha256: str | None,
+    correlation_id: str,
+    accepted_at: dt.datetime,
+) -> PreparedEvent:
+    """Hash `event`'s payload, check a declared hash, and give it an id.
+
+    Raises `HashMismatchError` (field `payload_sha256`) when a declared hash
+    differs from the canonical payload's.
+    """
+    canonical = canonical_json(event["payload"])
+    digest = sha256_hex(canonical)
+    for declared in (declared_sha256, event.get("payload_sha256")):
+        if declared is not None and declared.lower() != digest:
+            raise HashMismatchError(
+                "payload does not match its declared SHA-256",
+                details={"payload_sha256": [f"Expected {digest} for the canonical payload."]},
+            )
+    message = {
+        "event_id": event.get("event_id") or str(uuid.uuid4()),
+        "type": event["type"],
+        "source": event["source"],
+        "occurred_at": event["occurred_at"].isoformat(),
+        "accepted_at": accepted_at.isoformat(),
+        "payload_sha256": digest,
+        "payload": event["payload"],
+        "correlation_id": correlation_id,
+    }
+    return PreparedEvent(message=message, canonical_payload=canonical)
+
+
+def message_size(event_message: dict[str, Any]) -> int:
+    """Bytes `event_message` adds to a task message (JSON inside kombu's JSON string body)."""
+    return len(json.dumps(json.dumps(event_message, ensure_ascii=False)).encode()) + 1
+
+
+def needs_claim_check(event: PreparedEvent, limits: IngestLimits) -> bool:
+    """Whether the payload must go to S3 first and travel as a reference."""
+    return (
+        len(event.canonical_payload) > limits.claim_check_bytes
+        or message_size(event.message) > limits.message_budget
+    )
+
+
+def as_claim_checked(event: PreparedEvent) -> PreparedEvent:
+    """`event` with its payload replaced by a reference to the claim object."""
+    message = dict(event.message, payload=None)
+    message["payload_ref"] = {
+        "key": claim_key(event.payload_sha256),
+        "size": len(event.canonical_payload),
+    }
+    return PreparedEvent(message=message, canonical_payload=event.canonical_payload)
+
+
+def split_messages(events: Sequence[dict[str, Any]], budget: int) -> list[list[dict[str, Any]]]:
+    """Group event messages, in order, into as few task messages as fit `budget` bytes each."""
+    groups: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    used = 0
+    for event in events:
+        size = message_size(event)
+        if current and used + size > budget:
+            groups.append(current)
+            current, used = [], 0
+        current.append(event)
+        used += size
+    if current:
+        groups.append(current)
+    return groups
+
+
+class EventIngestor:
+    """Claim-checks large payloads and publishes events to the input queue."""
+
+    def __init__(
+        self,
+        publisher: TaskPublisher,
+        store: S3PayloadStore,
+        *,
+        queue: str,
+        limits: IngestLimits,
+    ) -> None:
+        self._publisher = publisher
+        self._store = store
+        self._queue = queue
+        self._limits = limits
+
+    def enqueue(self, events: Iterable[PreparedEvent], correlation_id: str) -> int:
+        """Publish `events`; return the number of task messages sent.
+
+        Raises `StorageUnavailable` or `BrokerUnavailable`; on either, the caller
+        must treat every event of this call as not accepted.
+        """
+        messages = []
+        for event in events:
+            if needs_claim_check(event, self._limits):
+                event = as_claim_checked(event)
+                self._store.put(event.message["payload_ref"]["key"], event.canonical_payload)
+            messages.append(event.message)
+        groups = split_messages(messages, self._limits.message_budget)
+        for group in groups:
+            self._publisher.publish(
+                TaskName.PROCESS_EVENTS,
+                {"events": group},
+                queue=self._queue,
+                headers={CORRELATION_HEADER: correlation_id},
+            )
+        return len(groups)

@@ -1,0 +1,189 @@
+"""Processing a task message of events: verify, archive to S3, persist once.
+
+Effects are idempotent: archives are content-addressed, rows are inserted with
+`ON CONFLICT DO NOTHING`, and events already persisted are neither archived nor
+inserted again, so a redelivered, retried or replayed message changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Engine
+
+from fluxa.db import transaction, translated_errors
+from fluxa.errors import FluxaError, HashMismatchError, NotFoundError, SchemaValidationError
+from fluxa.events import repository
+from fluxa.events.archive import build_archive
+from fluxa.events.hashing import canonical_json, sha256_hex
+from fluxa.events.schemas import EventMessageSchema
+from fluxa.storage import S3PayloadStore
+
+_message_schema = EventMessageSchema()
+
+
+@dataclass(frozen=True)
+class RejectedEvent:
+    """An event that can never be processed as sent, with the reason."""
+
+    raw: Any
+    error: FluxaError
+
+    @property
+    def event_id(self) -> str | None:
+        return self.raw.get("event_id") if isinstance(self.raw, dict) else None
+
+
+@dataclass(frozen=True)
+class CheckedEvent:
+    """A schema-valid event message; `canonical` is None until a claim-checked payload is read."""
+
+    message: dict[str, Any]
+    canonical: bytes | None
+
+    @property
+    def event_id(self) -> str:
+        return self.message["event_id"]
+
+
+@dataclass
+class ProcessResult:
+    """What one message's processing did."""
+
+    inserted: list[CheckedEvent] = field(default_factory=list)
+    already_present: list[str] = field(default_factory=list)
+    rejected: list[RejectedEvent] = field(default_factory=list)
+
+
+def check_event(raw: Any) -> CheckedEvent:
+    """Re-validate one event message and verify an inline payload's hash.
+
+    Raises `SchemaValidationError` or `HashMismatchError`.
+    """
+    if not isinstance(raw, dict):
+        raise SchemaValidationError(
+            "event is not an object", details={"_schema": ["Not an object."]}
+        )
+    try:
+        message = _message_schema.load(raw)
+    except ValidationError as exc:
+        raise SchemaValidationError("event fails its schema", details=exc.messages_dict) from exc
+    canonical = None
+    if message["payload"] is not None:
+        canonical = canonical_json(message["payload"])
+        verify_hash(canonical, message["payload_sha256"])
+    return CheckedEvent(message=message, canonical=canonical)
+
+
+def verify_hash(canonical: bytes, expected: str) -> None:
+    """Raise `HashMismatchError` unless `canonical` hashes to `expected`."""
+    actual = sha256_hex(canonical)
+    if actual != expected.lower():
+        raise HashMismatchError(
+            f"payload hash {actual} does not match declared {expected}",
+            details={"payload_sha256": ["Does not match the payload."]},
+        )
+
+
+def partition(raw_events: Sequence[Any]) -> tuple[list[CheckedEvent], list[RejectedEvent]]:
+    """Split a message's events into checked ones (first of each id) and rejected ones."""
+    checked: dict[str, CheckedEvent] = {}
+    rejected: list[RejectedEvent] = []
+    for raw in raw_events:
+        try:
+            event = check_event(raw)
+        except (SchemaValidationError, HashMismatchError) as exc:
+            rejected.append(RejectedEvent(raw, exc))
+            continue
+        checked.setdefault(event.event_id, event)
+    return list(checked.values()), rejected
+
+
+class EventProcessor:
+    """Persists events: one archive object and one database transaction per message."""
+
+    def __init__(self, engine: Engine, store: S3PayloadStore) -> None:
+        self._engine = engine
+        self._store = store
+
+    def process(self, raw_events: Sequence[Any]) -> ProcessResult:
+        """Process a message's events.
+
+        Invalid events are returned as rejected; the rest are persisted. Raises
+        `DBConnectionError` or `StorageUnavailable` for the caller to retry the
+        whole message, which is safe.
+        """
+        checked, rejected = partition(raw_events)
+        with translated_errors(), self._engine.connect() as conn:
+            present = repository.existing_ids(conn, (e.event_id for e in checked))
+        result = ProcessResult(already_present=sorted(present), rejected=rejected)
+        fresh = [e for e in checked if e.event_id not in present]
+        fresh = self._load_claimed_payloads(fresh, result.rejected)
+        if not fresh:
+            return result
+        rows = self._archive(fresh)
+        with transaction(self._engine) as conn:
+            inserted_ids = repository.insert_events(conn, rows)
+        result.inserted = [e for e in fresh if e.event_id in inserted_ids]
+        result.already_present += sorted(
+            e.event_id for e in fresh if e.event_id not in inserted_ids
+        )
+        return result
+
+    def _load_claimed_payloads(
+        self, events: list[CheckedEvent], rejected: list[RejectedEvent]
+    ) -> list[CheckedEvent]:
+        loaded = []
+        for event in events:
+            if event.canonical is not None:
+                loaded.append(event)
+                continue
+            ref = event.message["payload_ref"]
+            try:
+                canonical = self._store.get(ref["key"])
+                verify_hash(canonical, event.message["payload_sha256"])
+            except HashMismatchError as exc:
+                rejected.append(RejectedEvent(event.message, exc))
+                continue
+            except NotFoundError as exc:
+                rejected.append(
+                    RejectedEvent(event.message, FluxaError(f"claim object lost: {exc}"))
+                )
+                continue
+            loaded.append(CheckedEvent(event.message, canonical))
+        return loaded
+
+    def _archive(self, events: list[CheckedEvent]) -> list[dict[str, Any]]:
+        """Store inline payloads in one archive object; return the rows to insert."""
+        inline = [e for e in events if e.message["payload_ref"] is None]
+        positions: dict[str, tuple[str, int]] = {}
+        if inline:
+            day = min(e.message["accepted_at"] for e in inline).astimezone(dt.UTC).date()
+            archive = build_archive([(e.event_id, e.canonical or b"") for e in inline], day)
+            self._store.put(archive.key, archive.body, content_type="application/x-ndjson")
+            positions = {entry.event_id: (archive.key, entry.offset) for entry in archive.entries}
+        for event in events:
+            if event.message["payload_ref"] is not None:
+                positions[event.event_id] = (event.message["payload_ref"]["key"], 0)
+        return [_row(event, *positions[event.event_id]) for event in events]
+
+
+def _row(event: CheckedEvent, archive_key: str, offset: int) -> dict[str, Any]:
+    message = event.message
+    return {
+        "event_id": message["event_id"],
+        "type": message["type"],
+        "source": message["source"],
+        "occurred_at": message["occurred_at"],
+        "accepted_at": message["accepted_at"],
+        "status": "processed",
+        "payload_sha256": message["payload_sha256"].lower(),
+        "payload_size": len(event.canonical or b""),
+        "archive_key": archive_key,
+        "archive_offset": offset,
+        "correlation_id": message["correlation_id"],
+    }

@@ -1,0 +1,106 @@
+"""Data access for the `events` table. Callers own the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+
+from fluxa.events.models import events
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A persisted event's metadata (the payload lives in S3)."""
+
+    event_id: str
+    type: str
+    source: str
+    occurred_at: dt.datetime
+    accepted_at: dt.datetime
+    processed_at: dt.datetime
+    status: str
+    payload_sha256: str
+    payload_size: int
+    archive_key: str
+    archive_offset: int
+    correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Optional filters of an event listing."""
+
+    type: str | None = None
+    source: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def existing_ids(conn: Connection, event_ids: Iterable[str]) -> set[str]:
+    """Which of `event_ids` are already persisted."""
+    ids = list(event_ids)
+    if not ids:
+        return set()
+    rows = conn.execute(select(events.c.event_id).where(events.c.event_id.in_(ids)))
+    return {row.event_id for row in rows}
+
+
+def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert rows, skipping ids already present; return the ids this call inserted."""
+    if not rows:
+        return set()
+    statement = (
+        insert(events).values(list(rows)).on_conflict_do_nothing(index_elements=["event_id"])
+    ).returning(events.c.event_id)
+    return {row.event_id for row in conn.execute(statement)}
+
+
+def get_event(conn: Connection, event_id: str) -> EventRecord | None:
+    """The event with `event_id`, or None."""
+    row = conn.execute(select(events).where(events.c.event_id == event_id)).first()
+    return EventRecord(**row._mapping) if row else None
+
+
+def list_events(
+    conn: Connection,
+    filters: EventFilter,
+    *,
+    limit: int,
+    after: tuple[dt.datetime, str] | None = None,
+) -> list[EventRecord]:
+    """Up to `limit` events, newest first, strictly after the keyset position `after`.
+
+    Keyset pagination: each page is an index range scan from the cursor, so a deep
+    page costs what the first one does.
+    """
+    query = select(events)
+    conditions = []
+    if filters.type is not None:
+        conditions.append(events.c.type == filters.type)
+    if filters.source is not None:
+        conditions.append(events.c.source == filters.source)
+    if filters.since is not None:
+        conditions.append(events.c.occurred_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(events.c.occurred_at < filters.until)
+    if after is not None:
+        conditions.append(tuple_(events.c.occurred_at, events.c.event_id) < tuple_(*after))
+    if conditions:
+        query = query.where(and_(*conditions))
+    query = query.order_by(events.c.occurred_at.desc(), events.c.event_id.desc()).limit(limit)
+    return [EventRecord(**row._mapping) for row in conn.execute(query)]
+
+
+__all__ = [
+    "EventFilter",
+    "EventRecord",
+    "existing_ids",
+    "get_event",
+    "insert_events",
+    "list_events",
+]

@@ -1,0 +1,31 @@
+"""Task names, message headers, and the publishing interface the API sends work through.
+
+Tasks are sent by name, so senders never import the task code (or Celery).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class TaskName:
+    """Registered names of Fluxa's Celery tasks."""
+
+    PROCESS_EVENTS = "fluxa.events.process"
+    PURGE_IDEMPOTENCY_KEYS = "fluxa.maintenance.purge_idempotency_keys"
+
+
+#: Celery message header that carries the correlation id from HTTP into tasks.
+CORRELATION_HEADER = "fluxa_correlation_id"
+#: Celery message header that carries the dead-letter envelope (DESIGN §4).
+DEAD_LETTER_HEADER = "fluxa_dead_letter"
+
+
+class TaskPublisher(Protocol):
+    """Sends a task message by name; raises `BrokerUnavailable` when the broker refuses it."""
+
+    def publish(
+        self, task_name: str, kwargs: dict[str, Any], *, queue: str, headers: dict[str, Any]
+    ) -> str:
+        """Send and return the task id."""
+        ...

@@ -1,0 +1,52 @@
+"""`fluxa setup`: queues with redrive policies, and buckets. Safe to run again and again."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from config import Settings
+from fluxa.queues import DLQ_RETENTION_SECONDS, topology
+
+
+def ensure_queues(settings: Settings, sqs: Any) -> dict[str, str]:
+    """Create every queue, or bring its attributes up to date; return name → URL."""
+    urls: dict[str, str] = {}
+    for spec in topology(settings):
+        attributes = {"VisibilityTimeout": str(settings.sqs_visibility_timeout)}
+        if spec.is_dead_letter:
+            attributes["MessageRetentionPeriod"] = str(DLQ_RETENTION_SECONDS)
+        else:
+            dlq_arn = sqs.get_queue_attributes(
+                QueueUrl=urls[spec.dead_letter], AttributeNames=["QueueArn"]
+            )["Attributes"]["QueueArn"]
+            attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": dlq_arn,
+                    "maxReceiveCount": str(settings.sqs_max_receive_count),
+                }
+            )
+        url = sqs.create_queue(QueueName=spec.name)["QueueUrl"]
+        # Attributes are set separately: CreateQueue refuses differing attributes.
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        urls[spec.name] = url
+    return urls
+
+
+def ensure_buckets(settings: Settings, s3: Any) -> list[str]:
+    """Create the payload and image buckets if they do not exist."""
+    buckets = [settings.payload_bucket, settings.image_bucket]
+    for bucket in buckets:
+        try:
+            s3.head_bucket(Bucket=bucket)
+            continue
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in {"404", "NoSuchBucket", "NotFound"}:
+                raise
+        kwargs: dict[str, Any] = {"Bucket": bucket}
+        if settings.aws_region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.aws_region}
+        s3.create_bucket(**kwargs)
+    return buckets

@@ -1,0 +1,62 @@
+"""The S3 payload store: archives, claim-checked payloads, ranged reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fluxa.errors import NotFoundError, StorageUnavailable
+
+_MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
+
+
+@contextmanager
+def _translated(action: str, key: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _MISSING_CODES:
+            raise NotFoundError(f"object {key!r} not found") from exc
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status >= 500 or code in {"SlowDown", "RequestTimeout", "Throttling"}:
+            raise StorageUnavailable(f"S3 {action} failed: {code}") from exc
+        raise
+    except BotoCoreError as exc:
+        raise StorageUnavailable(f"S3 {action} failed: {type(exc).__name__}") from exc
+
+
+class S3PayloadStore:
+    """Event payloads in one bucket; the boto3 client is injected."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    def put(self, key: str, body: bytes, *, content_type: str = "application/json") -> None:
+        """Store `body` at `key` (an overwrite with equal bytes is harmless)."""
+        with _translated("put", key):
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type
+            )
+
+    def get(self, key: str, *, offset: int = 0, length: int | None = None) -> bytes:
+        """Read `length` bytes at `offset` of `key` (the whole object when `length` is None)."""
+        extra = {}
+        if length is not None:
+            extra["Range"] = f"bytes={offset}-{offset + length - 1}" if length else "bytes=0-0"
+        with _translated("get", key):
+            data = self._client.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
+        return data if length != 0 else b""
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored at `key`."""
+        try:
+            with _translated("head", key):
+                self._client.head_object(Bucket=self.bucket, Key=key)
+        except NotFoundError:
+            return False
+        return True

@@ -1,0 +1,77 @@
+"""Dead-lettering: publish a task message, whole, to its DLQ with the envelope in its headers.
+
+Celery deletes a failed message, so SQS redrive only catches crashes; routing by
+error code to the DLQ is done here, explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from celery import Task
+
+from fluxa.deadletter import build_envelope
+from fluxa.errors import ErrorCode
+from fluxa.messaging import CORRELATION_HEADER, DEAD_LETTER_HEADER
+
+log = logging.getLogger(__name__)
+
+#: Header holding when the first attempt of a message failed (kept across retries).
+FIRST_FAILED_HEADER = "fluxa_first_failed_at"
+
+
+def source_queue(task: Task) -> str:
+    """The queue the current message came from."""
+    info = task.request.delivery_info or {}
+    return info.get("routing_key") or task.app.settings.input_queue
+
+
+def task_headers(task: Task) -> dict[str, Any]:
+    """The custom headers of the current message (correlation id, failure times …)."""
+    return dict(task.request.headers or {})
+
+
+def first_failed_at(task: Task) -> dt.datetime | None:
+    raw = task_headers(task).get(FIRST_FAILED_HEADER)
+    return dt.datetime.fromisoformat(raw) if raw else None
+
+
+def dead_letter(
+    task: Task,
+    *,
+    error_code: ErrorCode,
+    error_message: str,
+    kwargs: dict[str, Any] | None = None,
+    whole_message: bool = True,
+) -> str:
+    """Send the current task message (or a part of it, as `kwargs`) to its DLQ.
+
+    A whole message keeps its task id; a part gets a new one. Returns the DLQ name.
+    """
+    headers = task_headers(task)
+    queue = source_queue(task)
+    dlq = task.app.dead_letter_queue_for(queue)
+    previous = headers.get(DEAD_LETTER_HEADER) or {}
+    envelope = build_envelope(
+        error_code=error_code,
+        error_message=error_message,
+        attempts=task.request.retries + 1,
+        first_failed_at=first_failed_at(task),
+        now=dt.datetime.now(dt.UTC),
+        correlation_id=headers.get(CORRELATION_HEADER),
+        source_queue=queue,
+        replay_count=int(previous.get("replay_count", 0)),
+    )
+    headers[DEAD_LETTER_HEADER] = envelope.to_dict()
+    task.app.send_task(
+        task.name,
+        args=task.request.args or [],
+        kwargs=task.request.kwargs if kwargs is None else kwargs,
+        queue=dlq,
+        task_id=task.request.id if whole_message else str(uuid.uuid4()),
+        headers=headers,
+    )
+    return dlq

@@ -1,0 +1,25 @@
+"""Publishing tasks by name through Celery (used by the API and the outbox relay)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from fluxa.errors import BrokerUnavailable
+
+
+class CeleryPublisher:
+    """A `fluxa.messaging.TaskPublisher` backed by a Celery app; imports no task code."""
+
+    def __init__(self, app: Celery) -> None:
+        self._app = app
+
+    def publish(
+        self, task_name: str, kwargs: dict[str, Any], *, queue: str, headers: dict[str, Any]
+    ) -> str:
+        try:
+            result = self._app.send_task(task_name, kwargs=kwargs, queue=queue, headers=headers)
+        except Exception as exc:  # any transport failure means "not enqueued"
+            raise BrokerUnavailable(f"broker refused the message: {type(exc).__name__}") from exc
+        return result.id

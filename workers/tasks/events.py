@@ -1,0 +1,67 @@
+"""Event processing task: verify, archive, persist; dead-letter poison events one by one."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from fluxa.errors import SchemaValidationError
+from fluxa.events.processor import ProcessResult
+from fluxa.logcontext import Stage
+from fluxa.messaging import TaskName
+from workers.base import FluxaTask
+from workers.dead_letter import dead_letter
+from workers.services import services
+
+log = logging.getLogger("fluxa.processor")
+
+
+@shared_task(name=TaskName.PROCESS_EVENTS, base=FluxaTask, bind=True)
+def process_events(self: FluxaTask, events: Any = None, **_unknown: Any) -> dict[str, int]:
+    """Persist a message's events; each invalid event goes to the DLQ alone."""
+    if not isinstance(events, list) or not events:
+        raise SchemaValidationError("message has no list of events")
+    result = services(self.app.settings).event_processor.process(events)
+    _report(result)
+    for rejected in result.rejected:
+        dead_letter(
+            self,
+            error_code=rejected.error.code,
+            error_message=rejected.error.message,
+            kwargs={"events": [rejected.raw]},
+            whole_message=False,
+        )
+        log.error(
+            "event dead-lettered",
+            extra={
+                "stage": Stage.PROCESS,
+                "status": "dead_lettered",
+                "event_id": rejected.event_id,
+                "error_code": rejected.error.code.value,
+            },
+        )
+    return {
+        "inserted": len(result.inserted),
+        "already_present": len(result.already_present),
+        "rejected": len(result.rejected),
+    }
+
+
+def _report(result: ProcessResult) -> None:
+    for event in result.inserted:
+        log.info(
+            "Successfully processed event",
+            extra={
+                "stage": Stage.PERSIST,
+                "status": "persisted",
+                "event_id": event.event_id,
+                "correlation_id": event.message.get("correlation_id"),
+            },
+        )
+    for event_id in result.already_present:
+        log.info(
+            "event already persisted",
+            extra={"stage": Stage.PERSIST, "status": "duplicate", "event_id": event_id},
+        )

@@ -1,0 +1,24 @@
+"""Entry point of worker and beat processes: `celery -A workers.worker worker|beat`.
+
+Settings are read here, once; a bad setting stops the process with one clear line.
+"""
+
+from __future__ import annotations
+
+from celery.signals import setup_logging
+
+from config import load_settings
+from config.logging import configure_logging
+from fluxa.logcontext import ContextFilter
+from workers.celery_app import make_celery
+from workers.schedule import beat_schedule
+
+settings = load_settings()
+app = make_celery(settings, include_tasks=True)
+app.conf.beat_schedule = beat_schedule(settings)
+
+
+@setup_logging.connect
+def _json_logging(**_: object) -> None:
+    # Connecting this signal stops Celery from installing its own handlers.
+    configure_logging(settings.log_level, "processor", filters=[ContextFilter()])
