@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, json, request
@@ -82,7 +83,7 @@ def _from_fluxa_error(exc: FluxaError) -> Response:
         )
     return problem(
         exc.http_status,
-        type(exc).__name__,
+        HTTPStatus(exc.http_status).phrase,
         code=exc.code.value,
         detail=exc.message,
         errors=exc.details or None,

@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from config import Settings
+from fluxa.migrations import upgrade
 from fluxa.queues import DLQ_RETENTION_SECONDS, topology
 
 
@@ -50,3 +51,10 @@ def ensure_buckets(settings: Settings, s3: Any) -> list[str]:
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.aws_region}
         s3.create_bucket(**kwargs)
     return buckets
+
+
+def setup_all(settings: Settings, sqs: Any, s3: Any) -> dict[str, Any]:
+    """Migrate the database, then create queues and buckets; safe to repeat."""
+    settings.require("database_url")
+    upgrade(settings.database_url)
+    return {"queues": ensure_queues(settings, sqs), "buckets": ensure_buckets(settings, s3)}

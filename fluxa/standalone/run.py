@@ -1,0 +1,157 @@
+"""`fluxa standalone`: the whole system on one machine, with no services installed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import FrameType
+
+from config import load_settings
+from fluxa.aws import s3_client, sqs_client
+from fluxa.provisioning import setup_all
+from fluxa.queues import source_queues
+from fluxa.standalone.emulator import MotoServer
+from fluxa.standalone.postgres import EmbeddedPostgres
+from fluxa.standalone.supervisor import Supervisor
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, _frame: FrameType | None) -> None:
+    raise _Stop(signum)
+
+
+def standalone_environ(postgres_url: str, moto: MotoServer, log_level: str) -> dict[str, str]:
+    """The settings every child process (and other shells, via standalone.env) uses."""
+    return {
+        "FLUXA_DATABASE_URL": postgres_url,
+        "FLUXA_BROKER_URL": "sqs://",
+        "FLUXA_AWS_ENDPOINT_URL": moto.endpoint,
+        "FLUXA_SQS_QUEUE_URL_PREFIX": moto.queue_url_prefix,
+        "FLUXA_SQS_WAIT_SECONDS": "2",
+        "FLUXA_LOG_LEVEL": log_level,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+
+
+def _wait_ready(url: str, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO") -> int:
+    """Run until SIGINT/SIGTERM or until a child dies; return the exit status."""
+    data_dir = data_dir.resolve()
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)
+    postgres = moto = None
+    supervisor = Supervisor(logs)
+    try:
+        print(f"fluxa: starting PostgreSQL in {data_dir / 'postgres'}", flush=True)
+        postgres = EmbeddedPostgres(data_dir / "postgres")
+        moto = MotoServer(log_path=logs / "emulator.log")
+        env_vars = standalone_environ(postgres.ensure_database("fluxa"), moto, log_level)
+        # This process provisions the emulator itself, so it takes the children's settings.
+        os.environ.update(env_vars)
+        settings = load_settings(env_vars)
+        setup_all(settings, sqs_client(settings), s3_client(settings))
+        (data_dir / "standalone.env").write_text(
+            "".join(f"{key}={value}\n" for key, value in env_vars.items())
+        )
+        child_env = dict(os.environ)
+        python = sys.executable
+        supervisor.start(
+            "api",
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                "2",
+                "--access-logfile",
+                "-",
+                "api.wsgi:app",
+            ],
+            child_env,
+        )
+        supervisor.start(
+            "worker",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "workers.worker",
+                "worker",
+                "--concurrency",
+                "2",
+                "--queues",
+                ",".join(source_queues(settings)),
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                log_level,
+            ],
+            child_env,
+        )
+        supervisor.start(
+            "beat",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "workers.worker",
+                "beat",
+                "--loglevel",
+                log_level,
+                "--schedule",
+                str(data_dir / "beat-schedule"),
+            ],
+            child_env,
+        )
+        api_url = f"http://{host}:{port}"
+        ready = _wait_ready(f"{api_url}/readyz")
+        print(
+            f"fluxa: API {api_url}/v1  (ready: {ready})\n"
+            f"fluxa: SQS/S3 emulator {moto.endpoint}\n"
+            f"fluxa: settings for other shells: {data_dir / 'standalone.env'}\n"
+            f"fluxa: logs in {logs}; Ctrl-C stops everything",
+            flush=True,
+        )
+        while (dead := supervisor.first_exited()) is None:
+            time.sleep(0.5)
+        print(f"fluxa: {dead.name} exited with {dead.process.returncode}; stopping", flush=True)
+        return 1
+    except _Stop:
+        print("fluxa: stopping", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        supervisor.stop_all()
+        if moto:
+            moto.stop()
+        if postgres:
+            postgres.stop()

@@ -1,0 +1,172 @@
+"""Real parts for integration tests: PostgreSQL, the SQS/S3 emulator over HTTP, a Celery worker.
+
+PostgreSQL is the server named by FLUXA_TEST_DATABASE_URL (a fresh database is
+created on it for the run) or, when unset, an embedded server started here. The
+worker reaches PostgreSQL through a TCP proxy that tests can cut.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+
+from api.app import create_app
+from config import Settings, load_settings
+from fluxa.aws import s3_client, sqs_client
+from fluxa.db import make_engine
+from fluxa.provisioning import setup_all
+from fluxa.queues import source_queues
+from fluxa.standalone.emulator import MotoServer
+from fluxa.standalone.postgres import EmbeddedPostgres
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.worker import WorkerProcess
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    url: str  # direct, for the test process and the API
+    proxied_url: str  # through `proxy`, for the worker
+    proxy: TcpProxy
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@pytest.fixture(scope="session")
+def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    name = f"fluxa_test_{uuid.uuid4().hex[:10]}"
+    server_url = os.environ.get("FLUXA_TEST_DATABASE_URL")
+    embedded = None
+    if server_url:
+        parts = urlsplit(_libpq(server_url))
+        with psycopg.connect(_libpq(server_url), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        user = parts.username or "postgres"
+        url = f"postgresql+psycopg://{user}@{parts.hostname}:{parts.port or 5432}/{name}"
+        upstream: tuple[str, int] | str = (parts.hostname or "127.0.0.1", parts.port or 5432)
+    else:
+        embedded = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+        url = embedded.ensure_database(name)
+        user = "postgres"
+        upstream = f"{embedded.socket_dir}/.s.PGSQL.5432"
+    proxy = TcpProxy(upstream)
+    yield TestDatabase(
+        url=url,
+        proxied_url=f"postgresql+psycopg://{user}@127.0.0.1:{proxy.port}/{name}",
+        proxy=proxy,
+    )
+    proxy.close()
+    if server_url:
+        with psycopg.connect(_libpq(server_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if embedded:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    server = MotoServer(log_path=tmp_path_factory.mktemp("moto") / "moto.log")
+    yield server
+    server.stop()
+
+
+# Short timings so that retries, redeliveries and dead-lettering happen within seconds.
+TEST_TUNING = {
+    "FLUXA_SQS_VISIBILITY_TIMEOUT": "10",
+    "FLUXA_SQS_MAX_RECEIVE_COUNT": "4",
+    "FLUXA_SQS_WAIT_SECONDS": "1",
+    "FLUXA_TASK_TIME_LIMIT": "6",
+    "FLUXA_RETRY_MAX_RETRIES": "4",
+    "FLUXA_RETRY_BACKOFF_BASE": "0.5",
+    "FLUXA_RETRY_BACKOFF_MAX": "2",
+    "FLUXA_CLAIM_CHECK_BYTES": "8192",
+}
+
+
+@pytest.fixture(scope="session")
+def environ(test_database: TestDatabase, emulator: MotoServer) -> dict[str, str]:
+    return {
+        "FLUXA_DATABASE_URL": test_database.url,
+        "FLUXA_BROKER_URL": "sqs://",
+        "FLUXA_AWS_ENDPOINT_URL": emulator.endpoint,
+        "FLUXA_SQS_QUEUE_URL_PREFIX": emulator.queue_url_prefix,
+        "FLUXA_LOG_LEVEL": "INFO",
+        **TEST_TUNING,
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(environ: dict[str, str]) -> Settings:
+    settings = load_settings(environ)
+    setup_all(settings, sqs_client(settings), s3_client(settings))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqs(settings: Settings) -> Any:
+    return sqs_client(settings)
+
+
+@pytest.fixture(scope="session")
+def s3(settings: Settings) -> Any:
+    return s3_client(settings)
+
+
+@pytest.fixture(scope="session")
+def queue_url(settings: Settings):
+    def url(name: str) -> str:
+        return f"{settings.sqs_queue_url_prefix}/{name}"
+
+    return url
+
+
+@pytest.fixture(scope="session")
+def worker_process(
+    settings: Settings,
+    environ: dict[str, str],
+    test_database: TestDatabase,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[WorkerProcess]:
+    env = {**os.environ, **environ, "FLUXA_DATABASE_URL": test_database.proxied_url}
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    process = WorkerProcess(env, log_path, source_queues(settings))
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def worker(worker_process: WorkerProcess, test_database: TestDatabase) -> WorkerProcess:
+    """The running worker (restarted if an earlier test killed it), with the DB proxy open."""
+    test_database.proxy.restore()
+    if not worker_process.running:
+        worker_process.start()
+    return worker_process
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

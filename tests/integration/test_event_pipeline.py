@@ -1,0 +1,248 @@
+"""Ingest → SQS → worker → PostgreSQL + S3, on real parts, including faults."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from fluxa.errors import ErrorCode
+from fluxa.events.hashing import canonical_json, sha256_hex
+from fluxa.messaging import CORRELATION_HEADER, TaskName
+from tests.integration.helpers import (
+    count_rows,
+    wait_for_dead_letter,
+    wait_for_rows,
+    worker_lines,
+)
+from tests.support.builders import event_body, event_message, unique_source
+from tests.support.waiting import wait_until
+from workers.celery_app import make_celery
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def celery(settings):
+    return make_celery(settings)
+
+
+def send(celery, settings, events, *, task_id=None, correlation_id=None):
+    """Publish a processing message straight to the input queue, as the API would."""
+    task_id = task_id or str(uuid.uuid4())
+    celery.send_task(
+        TaskName.PROCESS_EVENTS,
+        kwargs={"events": events},
+        queue=settings.input_queue,
+        task_id=task_id,
+        headers={CORRELATION_HEADER: correlation_id or f"cid-{task_id}"},
+    )
+    return task_id
+
+
+def stored_payload(s3, settings, row) -> bytes:
+    end = row.archive_offset + row.payload_size - 1
+    obj = s3.get_object(
+        Bucket=settings.payload_bucket,
+        Key=row.archive_key,
+        Range=f"bytes={row.archive_offset}-{end}",
+    )
+    return obj["Body"].read()
+
+
+def test_single_event_is_persisted_with_its_payload_in_s3(client, worker, engine, s3, settings):
+    body = event_body(payload={"price": "101.5", "qty": 2, "note": "ünïcode"})
+    response = client.post("/v1/events", json=body)
+    assert response.status_code == 202
+    accepted = response.get_json()
+    assert accepted["status"] == "accepted"
+    assert accepted["payload_sha256"] == sha256_hex(canonical_json(body["payload"]))
+
+    [row] = wait_for_rows(engine, [accepted["event_id"]])
+    assert row.status == "processed"
+    assert row.correlation_id == accepted["correlation_id"]
+    payload = stored_payload(s3, settings, row)
+    assert sha256_hex(payload) == accepted["payload_sha256"]
+    assert json.loads(payload) == body["payload"]
+
+    detail = client.get(f"/v1/events/{accepted['event_id']}")
+    assert detail.status_code == 200
+    assert detail.get_json()["payload"] == body["payload"]
+    assert detail.get_json()["status"] == "processed"
+
+
+def test_batch_travels_as_one_message_into_one_archive_object(client, worker, engine):
+    source = unique_source()
+    batch = [event_body(source=source) for _ in range(40)]
+    response = client.post("/v1/events/batch", json={"events": batch})
+    assert response.status_code == 202
+    result = response.get_json()
+    assert result["accepted"] == 40 and result["rejected"] == 0
+    ids = [item["event_id"] for item in result["results"]]
+
+    rows = wait_for_rows(engine, ids)
+    assert {row.archive_key for row in rows} == {rows[0].archive_key}
+    started = wait_until(
+        lambda: worker_lines(
+            worker, message="task succeeded", correlation_id=result["correlation_id"]
+        ),
+        what="the batch task to finish",
+    )
+    assert len(started) == 1  # one task message for the whole batch
+
+
+def test_large_payload_travels_by_claim_check(client, worker, engine, s3, settings):
+    payload = {"blob": "x" * 20_000, "marker": uuid.uuid4().hex}  # above the 8 KiB test threshold
+    response = client.post("/v1/events", json=event_body(payload=payload))
+    assert response.status_code == 202
+    event_id = response.get_json()["event_id"]
+
+    [row] = wait_for_rows(engine, [event_id])
+    assert row.archive_key.startswith("claims/")
+    assert json.loads(stored_payload(s3, settings, row)) == payload
+    assert client.get(f"/v1/events/{event_id}").get_json()["payload"] == payload
+
+
+def test_same_message_delivered_three_times_gives_one_row_and_one_object(
+    celery, settings, worker, engine, s3
+):
+    # A day of its own, so that its archive prefix holds only this test's objects.
+    day = f"2031-0{uuid.uuid4().int % 9 + 1}-1{uuid.uuid4().int % 9}"
+    event = event_message(accepted_at=f"{day}T08:00:00+00:00")
+    task_id = str(uuid.uuid4())
+    for _ in range(3):
+        send(celery, settings, [event], task_id=task_id)
+
+    wait_until(
+        lambda: len(worker_lines(worker, message="task succeeded", task_id=task_id)) == 3,
+        what="three deliveries processed",
+    )
+    assert count_rows(engine, event["event_id"]) == 1
+    prefix = "archive/" + day.replace("-", "/") + "/"
+    listing = s3.list_objects_v2(Bucket=settings.payload_bucket, Prefix=prefix)
+    assert listing["KeyCount"] == 1
+    persisted = worker_lines(
+        worker, message="Successfully processed event", event_id=event["event_id"]
+    )
+    assert len(persisted) == 1
+
+
+def test_tampered_hash_is_dead_lettered_at_once(celery, settings, worker, engine, sqs, queue_url):
+    event = event_message(sha256="0" * 64)
+    task_id = send(celery, settings, [event], correlation_id="cid-tampered")
+
+    dead = wait_for_dead_letter(sqs, queue_url(settings.dead_letter_queue), event["event_id"])
+    assert dead.envelope.error_code == ErrorCode.HASH_MISMATCH
+    assert dead.envelope.attempts == 1
+    assert dead.envelope.retryable is False
+    assert dead.envelope.source_queue == settings.input_queue
+    assert dead.envelope.correlation_id == "cid-tampered"
+    assert dead.correlation_id == "cid-tampered"  # the original headers travel with it
+    assert dead.kwargs["events"] == [event]  # the original event, whole
+    assert worker_lines(worker, task_id=task_id, status="retrying") == []
+    assert count_rows(engine, event["event_id"]) == 0
+
+
+def test_schema_invalid_event_is_dead_lettered(celery, settings, worker, engine, sqs, queue_url):
+    event = event_message(type="bad type with spaces")
+    send(celery, settings, [event])
+
+    dead = wait_for_dead_letter(sqs, queue_url(settings.dead_letter_queue), event["event_id"])
+    assert dead.envelope.error_code == ErrorCode.SCHEMA_VALIDATION
+    assert dead.envelope.attempts == 1
+    assert count_rows(engine, event["event_id"]) == 0
+
+
+def test_one_bad_event_in_a_batch_goes_to_the_dlq_alone(
+    celery, settings, worker, engine, sqs, queue_url
+):
+    good = [event_message(), event_message()]
+    bad = event_message(sha256="f" * 64)
+    send(celery, settings, [good[0], bad, good[1]])
+
+    wait_for_rows(engine, [e["event_id"] for e in good])
+    dead = wait_for_dead_letter(sqs, queue_url(settings.dead_letter_queue), bad["event_id"])
+    assert dead.kwargs["events"] == [bad]
+    assert dead.envelope.error_code == ErrorCode.HASH_MISMATCH
+    assert count_rows(engine, bad["event_id"]) == 0
+
+
+def test_database_refusing_connections_for_a_while_is_retried(
+    celery, settings, worker, engine, test_database
+):
+    event = event_message()
+    test_database.proxy.refuse()
+    try:
+        task_id = send(celery, settings, [event])
+        wait_until(
+            lambda: worker_lines(
+                worker,
+                task_id=task_id,
+                status="retrying",
+                error_code=ErrorCode.DB_CONNECTION_ERROR.value,
+            ),
+            what="a DBConnectionError retry",
+        )
+    finally:
+        test_database.proxy.restore()
+    wait_for_rows(engine, [event["event_id"]])
+    assert count_rows(engine, event["event_id"]) == 1
+
+
+def test_database_down_past_the_retry_budget_is_dead_lettered(
+    celery, settings, worker, engine, sqs, queue_url, test_database
+):
+    event = event_message()
+    test_database.proxy.refuse()
+    try:
+        send(celery, settings, [event])
+        dead = wait_for_dead_letter(sqs, queue_url(settings.dead_letter_queue), event["event_id"])
+    finally:
+        test_database.proxy.restore()
+    assert dead.envelope.error_code == ErrorCode.DB_CONNECTION_ERROR
+    assert dead.envelope.attempts == settings.retry_max_retries + 1
+    assert dead.envelope.retryable is True
+    assert dead.envelope.first_failed_at < dead.envelope.last_failed_at
+    assert count_rows(engine, event["event_id"]) == 0
+
+
+def test_worker_killed_mid_task_is_redelivered_after_the_visibility_timeout(
+    celery, settings, worker, engine, test_database
+):
+    event = event_message()
+    test_database.proxy.blackhole()  # the task hangs on the database: surely mid-task
+    try:
+        task_id = send(celery, settings, [event])
+        wait_until(
+            lambda: worker_lines(worker, task_id=task_id, status="started"),
+            what="the task to start",
+        )
+        worker.kill()
+    finally:
+        test_database.proxy.restore()
+    assert count_rows(engine, event["event_id"]) == 0
+
+    worker.start()
+    wait_for_rows(engine, [event["event_id"]], timeout=settings.sqs_visibility_timeout + 30)
+    assert worker_lines(worker, task_id=task_id, status="started")  # redelivered to the new one
+    assert count_rows(engine, event["event_id"]) == 1
+
+
+def test_correlation_id_reaches_the_response_the_task_headers_and_the_worker_log(
+    client, worker, engine
+):
+    correlation_id = f"corr-{uuid.uuid4().hex}"
+    response = client.post(
+        "/v1/events", json=event_body(), headers={"X-Correlation-ID": correlation_id}
+    )
+    assert response.headers["X-Correlation-ID"] == correlation_id
+    event_id = response.get_json()["event_id"]
+    wait_for_rows(engine, [event_id])
+
+    # `task started` binds the id read from the message headers, before the body is read.
+    [started] = worker_lines(worker, message="task started", correlation_id=correlation_id)
+    [persisted] = worker_lines(worker, message="Successfully processed event", event_id=event_id)
+    assert persisted["correlation_id"] == correlation_id
+    assert persisted["service"] == "processor" and persisted["stage"] == "persist"
+    assert started["task_id"] == persisted["task_id"]

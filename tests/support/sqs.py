@@ -1,0 +1,46 @@
+"""Reading queues in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fluxa.taskmessage import TaskMessage, decode_sqs_body
+
+
+def receive_all(sqs: Any, url: str, *, delete: bool = False) -> list[TaskMessage]:
+    """Every message now visible in the queue, decoded; left in the queue unless `delete`."""
+    handles: list[str] = []
+    messages: list[TaskMessage] = []
+    while True:
+        batch = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=20, WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not batch:
+            break
+        for raw in batch:
+            messages.append(decode_sqs_body(raw["Body"]))
+            handles.append(raw["ReceiptHandle"])
+    for handle in handles:
+        if delete:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+        else:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    return messages
+
+
+def queue_depth(sqs: Any, url: str) -> int:
+    """Messages visible, in flight or delayed."""
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return sum(int(v) for v in attrs.values())
+
+
+def events_of(messages: list[TaskMessage]) -> list[dict[str, Any]]:
+    """The events carried by event-processing task messages."""
+    return [event for m in messages for event in m.kwargs.get("events", [])]

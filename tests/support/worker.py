@@ -1,0 +1,95 @@
+"""A real Celery worker as a child process (so that tests can SIGKILL it)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tests.support.waiting import wait_until
+
+
+class WorkerProcess:
+    """`celery -A workers.worker worker` with its JSON log in a file the test can read."""
+
+    def __init__(self, env: Mapping[str, str], log_path: Path, queues: list[str]) -> None:
+        self.env = dict(env)
+        self.log_path = log_path
+        self.queues = queues
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0
+
+    def start(self, concurrency: int = 2) -> None:
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.worker",
+                "worker",
+                "--concurrency",
+                str(concurrency),
+                "--queues",
+                ",".join(self.queues),
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                f"test-{os.getpid()}@%h",
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(self._ready, timeout=60, what="the worker to be ready")
+
+    def _ready(self) -> bool:
+        if self.process and self.process.poll() is not None:
+            raise AssertionError(f"worker exited: {self.log_path.read_text()[-3000:]}")
+        return any(" ready." in line.get("message", "") for line in self.log_lines())
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_lines(self, since_start: bool = True) -> list[dict[str, Any]]:
+        """The worker's JSON log lines (of this start, by default)."""
+        if not self.log_path.exists():
+            return []
+        with open(self.log_path, "rb") as handle:
+            if since_start:
+                handle.seek(self._log_offset)
+            text = handle.read().decode(errors="replace")
+        lines = []
+        for raw in text.splitlines():
+            if raw.startswith("{"):
+                with contextlib.suppress(json.JSONDecodeError):
+                    lines.append(json.loads(raw))
+        return lines
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children: a crash, nothing is acknowledged."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
