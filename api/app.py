@@ -30,11 +30,11 @@ def create_app(
     )
     app.extensions["fluxa"] = build_services(settings, publisher)
     register_request_context(app)
-    register_problem_handlers(app)
     api = Api(app)
     api.register_blueprint(ingest.blp)
     api.register_blueprint(events.blp)
     app.register_blueprint(ops.blp)
+    register_problem_handlers(app)  # after Api(), which installs JSON error handlers of its own
 
     @app.get("/v1/openapi.yaml")
     def openapi_yaml() -> Response:

@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 import flask_smorest
+from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
 from api.schemas.problem import ProblemSchema
@@ -17,6 +18,12 @@ PROBLEM_JSON = "application/problem+json"
 
 class _Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+    # Unknown query parameters are errors too (webargs excludes them by default).
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "json": RAISE,
+    }
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -37,9 +37,10 @@ class PostgresIdempotencyStore(IdempotencyStore):
                 expires_at=record.expires_at,
             )
             .on_conflict_do_nothing(constraint="idempotency_keys_pkey")
+            .returning(table.c.key)
         )
         with transaction(self._engine) as conn:
-            return conn.execute(statement).rowcount == 1
+            return conn.execute(statement).first() is not None
 
     def _get(self, scope: str, key: str) -> IdempotencyRecord | None:
         with transaction(self._engine) as conn:
