@@ -1,4 +1,4 @@
-"""`fluxa setup`: queues with redrive policies and buckets, idempotently; schema owned by Alembic."""
+"""`fluxa setup`: queues with redrive policies, buckets, and the Alembic-owned schema."""
 
 from __future__ import annotations
 

@@ -1,0 +1,84 @@
+import datetime as dt
+
+import pytest
+
+from fluxa.errors import HashMismatchError
+from fluxa.events.hashing import payload_sha256
+from fluxa.events.ingest import (
+    IngestLimits,
+    as_claim_checked,
+    message_size,
+    needs_claim_check,
+    prepare_event,
+    split_messages,
+)
+
+NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+
+
+def valid_event(**overrides):
+    event = {
+        "type": "fill",
+        "source": "broker",
+        "occurred_at": NOW,
+        "payload": {"qty": 1},
+    }
+    event.update(overrides)
+    return event
+
+
+def prepare(event, declared=None):
+    return prepare_event(event, declared_sha256=declared, correlation_id="c", accepted_at=NOW)
+
+
+def test_prepare_assigns_an_id_and_hash():
+    prepared = prepare(valid_event())
+    assert prepared.payload_sha256 == payload_sha256({"qty": 1})
+    assert prepared.message["event_id"]
+    assert prepared.message["correlation_id"] == "c"
+    assert prepared.message["accepted_at"] == NOW.isoformat()
+
+
+def test_client_event_id_is_kept():
+    assert prepare(valid_event(event_id="mine-1")).event_id == "mine-1"
+
+
+@pytest.mark.parametrize("where", ["header", "body"])
+def test_declared_hash_must_match(where):
+    event = valid_event(payload_sha256="0" * 64) if where == "body" else valid_event()
+    with pytest.raises(HashMismatchError) as error:
+        prepare(event, declared="0" * 64 if where == "header" else None)
+    assert "payload_sha256" in error.value.details
+
+
+def test_split_keeps_order_and_respects_the_budget():
+    events = [
+        prepare(valid_event(payload={"n": f"{i:03d}", "pad": "x" * 100})).message for i in range(50)
+    ]
+    budget = message_size(events[0]) * 7
+    groups = split_messages(events, budget)
+    assert [e for group in groups for e in group] == events
+    assert all(sum(message_size(e) for e in group) <= budget for group in groups)
+    assert len(groups) == 8
+
+
+def test_one_event_larger_than_the_budget_still_travels_alone():
+    big = prepare(valid_event(payload={"pad": "x" * 1000})).message
+    assert split_messages([big], 10) == [[big]]
+
+
+def test_large_payloads_are_claim_checked():
+    limits = IngestLimits(claim_check_bytes=100, max_message_bytes=64 * 1024)
+    small = prepare(valid_event())
+    large = prepare(valid_event(payload={"pad": "x" * 200}))
+    assert not needs_claim_check(small, limits)
+    assert needs_claim_check(large, limits)
+    checked = as_claim_checked(large)
+    assert checked.message["payload"] is None
+    assert checked.message["payload_ref"]["size"] == len(large.canonical_payload)
+    assert large.payload_sha256 in checked.message["payload_ref"]["key"]
+
+
+def test_an_event_that_cannot_fit_a_message_is_claim_checked_even_below_the_threshold():
+    limits = IngestLimits(claim_check_bytes=10**9, max_message_bytes=8 * 1024 + 50)
+    assert needs_claim_check(prepare(valid_event(payload={"pad": "x" * 500})), limits)

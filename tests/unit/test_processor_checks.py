@@ -1,0 +1,51 @@
+import pytest
+
+from fluxa.errors import ErrorCode, HashMismatchError, SchemaValidationError
+from fluxa.events.processor import check_event, partition
+from tests.support.builders import event_message
+
+
+def test_a_valid_inline_event_passes():
+    event = event_message()
+    checked = check_event(event)
+    assert checked.event_id == event["event_id"]
+    assert checked.canonical is not None
+
+
+def test_a_tampered_payload_is_a_hash_mismatch():
+    event = event_message()
+    event["payload"]["marker"] = "changed"
+    with pytest.raises(HashMismatchError):
+        check_event(event)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"type": None},
+        {"occurred_at": "not a time"},
+        {"payload": None},  # neither payload nor payload_ref
+        {"extra": 1},
+        {"payload_ref": {"key": "k", "size": 1}},  # both payload and payload_ref
+    ],
+)
+def test_schema_violations(broken):
+    event = {**event_message(), **broken}
+    with pytest.raises(SchemaValidationError):
+        check_event(event)
+
+
+def test_not_an_object():
+    with pytest.raises(SchemaValidationError):
+        check_event(["a"])
+
+
+def test_partition_keeps_the_first_of_each_id_and_reports_the_bad():
+    a = event_message(event_id="a")
+    again = event_message(event_id="a")
+    bad = event_message(sha256="1" * 64)
+    checked, rejected = partition([a, bad, again])
+    assert [c.message["payload"] for c in checked] == [a["payload"]]
+    assert [(r.event_id, r.error.code) for r in rejected] == [
+        (bad["event_id"], ErrorCode.HASH_MISMATCH)
+    ]

@@ -1,0 +1,82 @@
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fluxa.deadletter import DeadLetterEnvelope, build_envelope, is_replayable
+from fluxa.errors import (
+    DBConnectionError,
+    ErrorCode,
+    HashMismatchError,
+    SchemaValidationError,
+    StorageUnavailable,
+    classify,
+)
+from workers.retry_policy import RetryPolicy
+
+POLICY = RetryPolicy(max_retries=5, base_seconds=2, cap_seconds=60)
+
+
+@given(st.integers(min_value=0, max_value=40), st.floats(min_value=0, max_value=1))
+def test_countdown_is_bounded_and_never_zero(retries, draw):
+    countdown = POLICY.countdown(retries, rng=lambda: draw)
+    ceiling = min(60, 2 * 2**retries)
+    assert ceiling / 2 <= countdown <= ceiling
+
+
+def test_countdown_grows_exponentially():
+    assert [POLICY.countdown(n, rng=lambda: 1.0) for n in range(6)] == [2, 4, 8, 16, 32, 60]
+
+
+def test_retries_are_bounded_and_only_for_transient_errors():
+    assert POLICY.should_retry(retryable=True, retries_so_far=4)
+    assert not POLICY.should_retry(retryable=True, retries_so_far=5)
+    assert not POLICY.should_retry(retryable=False, retries_so_far=0)
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "retryable"),
+    [
+        (HashMismatchError("x"), ErrorCode.HASH_MISMATCH, False),
+        (SchemaValidationError("x"), ErrorCode.SCHEMA_VALIDATION, False),
+        (DBConnectionError("x"), ErrorCode.DB_CONNECTION_ERROR, True),
+        (StorageUnavailable("x"), ErrorCode.STORAGE_UNAVAILABLE, True),
+        (KeyError("x"), ErrorCode.UNHANDLED, True),
+    ],
+)
+def test_classification(error, code, retryable):
+    assert classify(error) == (code, retryable)
+
+
+def test_envelope_fields_and_replayability():
+    now = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    first = now - dt.timedelta(seconds=30)
+    envelope = build_envelope(
+        error_code=ErrorCode.DB_CONNECTION_ERROR,
+        error_message="x" * 5000,
+        attempts=7,
+        first_failed_at=first,
+        now=now,
+        correlation_id="c",
+        source_queue="Fluxa-InputQueue",
+    )
+    assert envelope.retryable is True
+    assert len(envelope.error_message) == 1000
+    assert envelope.first_failed_at == first.isoformat()
+    assert DeadLetterEnvelope.from_dict({**envelope.to_dict(), "future": 1}) == envelope
+
+
+@pytest.mark.parametrize(
+    ("code", "replayable"),
+    [
+        ("HashMismatch", False),
+        ("SchemaValidation", False),
+        ("DBConnectionError", True),
+        ("StorageUnavailable", True),
+        ("Unhandled", True),
+        ("MaxReceiveExceeded", True),
+    ],
+)
+def test_never_replay_poison(code, replayable):
+    assert is_replayable(code) is replayable
