@@ -70,6 +70,9 @@ class Settings:
     database_url: str | None = _env("FLUXA_DATABASE_URL", parse=_database_url)
     broker_url: str | None = _env("FLUXA_BROKER_URL", parse=_broker_url)
     aws_endpoint_url: str | None = _env("FLUXA_AWS_ENDPOINT_URL", parse=_http_url)
+    # Per-service overrides, for emulators that serve only one of SQS and S3.
+    sqs_endpoint_override: str | None = _env("FLUXA_SQS_ENDPOINT_URL", parse=_http_url)
+    s3_endpoint_override: str | None = _env("FLUXA_S3_ENDPOINT_URL", parse=_http_url)
     aws_region: str = _env("AWS_REGION", "us-east-1")
     payload_bucket: str = _env("FLUXA_PAYLOAD_BUCKET", "fluxa-payloads")
     image_bucket: str = _env("FLUXA_IMAGE_BUCKET", "fluxa-trade-images")
@@ -116,6 +119,16 @@ class Settings:
                 f"FLUXA_RETRY_BACKOFF_MAX ({longest_hold:g}s), "
                 f"got {self.sqs_visibility_timeout}s"
             )
+
+    @property
+    def sqs_endpoint_url(self) -> str | None:
+        """Where SQS is reached (None: AWS)."""
+        return self.sqs_endpoint_override or self.aws_endpoint_url
+
+    @property
+    def s3_endpoint_url(self) -> str | None:
+        """Where S3 is reached (None: AWS)."""
+        return self.s3_endpoint_override or self.aws_endpoint_url
 
     def require(self, *names: str) -> None:
         """Raise `SettingsError` naming the variables of every unset attribute in `names`."""

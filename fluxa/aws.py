@@ -10,11 +10,11 @@ from botocore.config import Config
 from config import Settings
 
 
-def _client(service: str, settings: Settings, **config: Any) -> Any:
+def _client(service: str, settings: Settings, endpoint: str | None, **config: Any) -> Any:
     return boto3.client(
         service,
         region_name=settings.aws_region,
-        endpoint_url=settings.aws_endpoint_url,
+        endpoint_url=endpoint,
         config=Config(
             connect_timeout=3,
             read_timeout=20,
@@ -26,10 +26,10 @@ def _client(service: str, settings: Settings, **config: Any) -> Any:
 
 def s3_client(settings: Settings) -> Any:
     """An S3 client; path-style addressing when an emulator endpoint is configured."""
-    style = "path" if settings.aws_endpoint_url else "auto"
-    return _client("s3", settings, s3={"addressing_style": style})
+    style = "path" if settings.s3_endpoint_url else "auto"
+    return _client("s3", settings, settings.s3_endpoint_url, s3={"addressing_style": style})
 
 
 def sqs_client(settings: Settings) -> Any:
     """An SQS client."""
-    return _client("sqs", settings)
+    return _client("sqs", settings, settings.sqs_endpoint_url)

@@ -35,17 +35,17 @@ def is_sqs(settings: Settings) -> bool:
 
 
 def broker_url(settings: Settings) -> str:
-    """The broker URL; a bare `sqs://` points at FLUXA_AWS_ENDPOINT_URL when one is set."""
+    """The broker URL; a bare `sqs://` points at the SQS endpoint override when one is set."""
     url = settings.broker_url or ""
-    if url == "sqs://" and settings.aws_endpoint_url:
-        endpoint = urlsplit(settings.aws_endpoint_url)
+    if url == "sqs://" and settings.sqs_endpoint_url:
+        endpoint = urlsplit(settings.sqs_endpoint_url)
         return f"sqs://@{endpoint.netloc}"
     return url
 
 
 def sqs_transport_options(settings: Settings, urls: dict[str, str]) -> dict[str, Any]:
     """kombu SQS options: predefined queues only, plain JSON bodies, short client timeouts."""
-    secure = urlsplit(settings.aws_endpoint_url or "https://aws").scheme == "https"
+    secure = urlsplit(settings.sqs_endpoint_url or "https://aws").scheme == "https"
     return {
         "region": settings.aws_region,
         "predefined_queues": {name: {"url": url} for name, url in urls.items()},

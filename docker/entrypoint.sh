@@ -1,0 +1,30 @@
+#!/bin/sh
+# Starts one Fluxa process by name. Queue names default to the runbooks' and follow
+# the same FLUXA_* variables the code reads.
+set -eu
+
+queues="${FLUXA_INPUT_QUEUE:-Fluxa-InputQueue},${FLUXA_STATS_QUEUE:-Fluxa-StatsQueue},${FLUXA_MAINTENANCE_QUEUE:-Fluxa-MaintenanceQueue}"
+
+case "${1:-api}" in
+  api)
+    shift || true
+    exec gunicorn --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-2}" \
+      --access-logfile - "$@" api.wsgi:app
+    ;;
+  worker)
+    shift
+    exec celery -A workers.worker worker --queues "$queues" --concurrency "${WORKER_CONCURRENCY:-2}" \
+      --without-heartbeat --without-gossip --without-mingle --loglevel "${FLUXA_LOG_LEVEL}" "$@"
+    ;;
+  beat)
+    shift
+    exec celery -A workers.worker beat --schedule /tmp/celerybeat-schedule \
+      --loglevel "${FLUXA_LOG_LEVEL}" "$@"
+    ;;
+  setup)
+    exec fluxa setup
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac
