@@ -1,4 +1,4 @@
-"""`fluxa standalone` as a user runs it: events in over HTTP, visible within seconds, Ctrl-C, restart."""
+"""`fluxa standalone` as a user runs it: events over HTTP, listed within seconds, restart."""
 
 from __future__ import annotations
 
@@ -21,9 +21,19 @@ pytestmark = pytest.mark.e2e
 
 def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "fluxa", "standalone", "--port", str(port), "--data-dir",
-         str(data_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "fluxa",
+            "standalone",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -59,16 +69,21 @@ def test_standalone_runs_the_whole_pipeline_and_keeps_its_data(tmp_path):
         )
         assert single.status_code == batch.status_code == 202
         assert single.headers["X-Correlation-ID"] == single.json()["correlation_id"]
-        items = wait_until(lambda: len(listed(base, source)) == 6 and listed(base, source),
-                           timeout=30, what="six events listed")
+        items = wait_until(
+            lambda: len(listed(base, source)) == 6 and listed(base, source),
+            timeout=30,
+            what="six events listed",
+        )
         detail = requests.get(f"{base}/v1/events/{single.json()['event_id']}", timeout=5).json()
         assert detail["status"] == "processed" and "marker" in detail["payload"]
 
         env_file = (tmp_path / "standalone.env").read_text()
         other_shell = dict(line.split("=", 1) for line in env_file.splitlines())
         setup = subprocess.run(
-            [sys.executable, "-m", "fluxa", "setup"], env={**os.environ, **other_shell},
-            capture_output=True, timeout=60,
+            [sys.executable, "-m", "fluxa", "setup"],
+            env={**os.environ, **other_shell},
+            capture_output=True,
+            timeout=60,
         )
         assert setup.returncode == 0, setup.stderr.decode()
     finally:
