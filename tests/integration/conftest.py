@@ -139,13 +139,27 @@ def queue_url(settings: Settings):
 
 
 @pytest.fixture(scope="session")
+def s3_proxy(emulator: MotoServer) -> Iterator[TcpProxy]:
+    """The worker's way to S3, which tests can cut (SQS stays reachable)."""
+    proxy = TcpProxy(("127.0.0.1", emulator.port))
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="session")
 def worker_process(
     settings: Settings,
     environ: dict[str, str],
     test_database: TestDatabase,
+    s3_proxy: TcpProxy,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[WorkerProcess]:
-    env = {**os.environ, **environ, "FLUXA_DATABASE_URL": test_database.proxied_url}
+    env = {
+        **os.environ,
+        **environ,
+        "FLUXA_DATABASE_URL": test_database.proxied_url,
+        "FLUXA_S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_proxy.port}",
+    }
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     process = WorkerProcess(env, log_path, source_queues(settings))
     process.start()
@@ -154,9 +168,12 @@ def worker_process(
 
 
 @pytest.fixture
-def worker(worker_process: WorkerProcess, test_database: TestDatabase) -> WorkerProcess:
-    """The running worker (restarted if an earlier test killed it), with the DB proxy open."""
+def worker(
+    worker_process: WorkerProcess, test_database: TestDatabase, s3_proxy: TcpProxy
+) -> WorkerProcess:
+    """The running worker (restarted if an earlier test killed it), with its proxies open."""
     test_database.proxy.restore()
+    s3_proxy.restore()
     if not worker_process.running:
         worker_process.start()
     return worker_process

@@ -207,6 +207,26 @@ def test_database_down_past_the_retry_budget_is_dead_lettered(
     assert count_rows(engine, event["event_id"]) == 0
 
 
+def test_storage_unavailable_for_a_while_is_retried(celery, settings, worker, engine, s3_proxy):
+    event = event_message()
+    s3_proxy.refuse()
+    try:
+        task_id = send(celery, settings, [event])
+        wait_until(
+            lambda: worker_lines(
+                worker,
+                task_id=task_id,
+                status="retrying",
+                error_code=ErrorCode.STORAGE_UNAVAILABLE.value,
+            ),
+            what="a StorageUnavailable retry",
+        )
+        assert count_rows(engine, event["event_id"]) == 0  # no row without its object
+    finally:
+        s3_proxy.restore()
+    wait_for_rows(engine, [event["event_id"]])
+
+
 def test_worker_killed_mid_task_is_redelivered_after_the_visibility_timeout(
     celery, settings, worker, engine, test_database
 ):

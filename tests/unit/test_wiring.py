@@ -1,0 +1,46 @@
+"""Every task name, beat entry and queue is one the code knows."""
+
+from __future__ import annotations
+
+from config import Settings
+from fluxa.messaging import TaskName
+from fluxa.queues import source_queues, topology
+from workers.celery_app import make_celery
+from workers.schedule import beat_schedule
+
+SETTINGS = Settings(broker_url="memory://")
+
+
+def test_every_task_name_is_registered_in_the_worker_app():
+    app = make_celery(SETTINGS, include_tasks=True)
+    app.loader.import_default_modules()
+    names = {v for k, v in vars(TaskName).items() if not k.startswith("_")}
+    assert names <= set(app.tasks)
+
+
+def test_beat_entries_name_registered_tasks_on_known_queues():
+    app = make_celery(SETTINGS, include_tasks=True)
+    app.loader.import_default_modules()
+    schedule = beat_schedule(SETTINGS)
+    assert "purge-expired-idempotency-keys" in schedule
+    for entry in schedule.values():
+        assert entry["task"] in app.tasks
+        assert entry["options"]["queue"] in source_queues(SETTINGS)
+
+
+def test_routes_point_at_known_queues_and_dlqs_are_not_consumed():
+    app = make_celery(SETTINGS)
+    for route in app.conf.task_routes.values():
+        assert route["queue"] in source_queues(SETTINGS)
+    dead = {spec.name for spec in topology(SETTINGS) if spec.is_dead_letter}
+    assert dead == {"Fluxa-DLQ", "StatsDLQ"}
+    assert not dead & set(source_queues(SETTINGS))
+
+
+def test_celery_is_configured_for_sqs_semantics():
+    conf = make_celery(SETTINGS).conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_serializer == "json" and conf.accept_content == ["json"]
+    assert conf.task_acks_on_failure_or_timeout is False
+    assert conf.result_backend is None
