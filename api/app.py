@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask, Response
 from flask_smorest import Api
 
-from api.blueprints import events, ingest, ops
+from api.auth import build_verifier
+from api.blueprints import events, ingest, ops, stats, trades
 from api.problems import register_problem_handlers
 from api.request_context import register_request_context
 from api.services import build_services
@@ -28,11 +29,13 @@ def create_app(
         OPENAPI_JSON_PATH="openapi.json",
         JSON_SORT_KEYS=False,
     )
-    app.extensions["fluxa"] = build_services(settings, publisher)
+    app.extensions["fluxa"] = build_services(settings, publisher, build_verifier(settings))
     register_request_context(app)
     api = Api(app)
     api.register_blueprint(ingest.blp)
     api.register_blueprint(events.blp)
+    api.register_blueprint(trades.blp)
+    api.register_blueprint(stats.blp)
     app.register_blueprint(ops.blp)
     register_problem_handlers(app)  # after Api(), which installs JSON error handlers of its own
 

@@ -76,7 +76,11 @@ def _webargs_errors(exc: HTTPException) -> dict[str, list[str]] | None:
 
 
 def _from_fluxa_error(exc: FluxaError) -> Response:
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.retryable else None
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.retryable else {}
+    if exc.http_status == 401:
+        headers["WWW-Authenticate"] = (
+            f'Bearer error="invalid_token", error_description="{exc.message}"'
+        )
     if exc.http_status >= 500:
         log.warning(
             "dependency unavailable", extra={"error_code": exc.code.value, "status": "error"}

@@ -9,13 +9,17 @@ from flask import current_app
 from sqlalchemy import Engine
 
 from config import Settings
+from fluxa.auth import TokenVerifier
 from fluxa.aws import s3_client, sqs_client
 from fluxa.db import make_engine
 from fluxa.events.ingest import EventIngestor, IngestLimits
 from fluxa.events.query import EventQueries
 from fluxa.idempotency import IdempotencyConfig, PostgresIdempotencyStore
 from fluxa.messaging import TaskPublisher
-from fluxa.storage import S3PayloadStore
+from fluxa.stats.relay import StatsRelay
+from fluxa.storage import S3ObjectStore
+from fluxa.trades.images import S3ImageStore
+from fluxa.trades.service import TradeService
 from workers.celery_app import make_celery
 from workers.publisher import CeleryPublisher
 
@@ -26,24 +30,35 @@ class ApiServices:
 
     settings: Settings
     engine: Engine
-    payload_store: S3PayloadStore
+    payload_store: S3ObjectStore
     publisher: TaskPublisher
     ingestor: EventIngestor
     event_queries: EventQueries
     idempotency: PostgresIdempotencyStore
+    trades: TradeService
+    stats_relay: StatsRelay
+    image_store: S3ImageStore
+    verifier: TokenVerifier | None
     sqs: Any
 
 
-def build_services(settings: Settings, publisher: TaskPublisher | None = None) -> ApiServices:
+def build_services(
+    settings: Settings,
+    publisher: TaskPublisher | None = None,
+    verifier: TokenVerifier | None = None,
+) -> ApiServices:
     """Create clients and use cases; connections are opened lazily, on first use."""
     settings.require("database_url", "broker_url")
     engine = make_engine(settings.database_url)
-    store = S3PayloadStore(s3_client(settings), settings.payload_bucket)
+    s3 = s3_client(settings)
+    store = S3ObjectStore(s3, settings.payload_bucket)
+    images = S3ImageStore(s3, settings.image_bucket)
     publisher = publisher or CeleryPublisher(make_celery(settings))
     limits = IngestLimits(
         claim_check_bytes=settings.claim_check_bytes,
         max_message_bytes=settings.sqs_max_message_bytes,
     )
+    relay = StatsRelay(engine, publisher, queue=settings.stats_queue)
     return ApiServices(
         settings=settings,
         engine=engine,
@@ -58,6 +73,10 @@ def build_services(settings: Settings, publisher: TaskPublisher | None = None) -
                 lock_seconds=settings.idempotency_lock_seconds,
             ),
         ),
+        trades=TradeService(engine, images, relay),
+        stats_relay=relay,
+        image_store=images,
+        verifier=verifier,
         sqs=sqs_client(settings),
     )
 

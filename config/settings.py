@@ -59,6 +59,13 @@ def _http_url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _jwks_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme == "file" and parts.path:
+        return raw
+    return _http_url(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a Fluxa process may be configured with (DESIGN §2).
@@ -78,7 +85,9 @@ class Settings:
     image_bucket: str = _env("FLUXA_IMAGE_BUCKET", "fluxa-trade-images")
     auth_issuer: str | None = _env("FLUXA_AUTH_ISSUER")
     auth_audience: str | None = _env("FLUXA_AUTH_AUDIENCE")
-    auth_jwks_url: str | None = _env("FLUXA_AUTH_JWKS_URL", parse=_http_url)
+    auth_jwks_url: str | None = _env("FLUXA_AUTH_JWKS_URL", parse=_jwks_url)
+    # Private key of the local development issuer (`fluxa standalone`, `fluxa token`).
+    auth_dev_key_path: str | None = _env("FLUXA_AUTH_DEV_KEY_PATH")
     log_level: str = _env("FLUXA_LOG_LEVEL", "INFO", parse=_log_level)
 
     input_queue: str = _env("FLUXA_INPUT_QUEUE", "Fluxa-InputQueue")
@@ -99,6 +108,11 @@ class Settings:
     retry_max_retries: int = _env("FLUXA_RETRY_MAX_RETRIES", 6, parse=int)
     retry_backoff_base: float = _env("FLUXA_RETRY_BACKOFF_BASE", 2.0, parse=_positive_float)
     retry_backoff_max: float = _env("FLUXA_RETRY_BACKOFF_MAX", 120.0, parse=_positive_float)
+
+    stats_sweep_seconds: int = _env("FLUXA_STATS_SWEEP_SECONDS", 60, parse=_positive_int)
+    image_orphan_grace_seconds: int = _env(
+        "FLUXA_IMAGE_ORPHAN_GRACE_SECONDS", 24 * 3600, parse=_positive_int
+    )
 
     max_body_bytes: int = _env("FLUXA_MAX_BODY_BYTES", 16 * KIB * KIB, parse=_positive_int)
     idempotency_ttl_seconds: int = _env(

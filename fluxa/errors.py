@@ -25,6 +25,10 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_MISMATCH = "IdempotencyKeyMismatch"
     PAYLOAD_TOO_LARGE = "PayloadTooLarge"
     UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
+    INVALID_TOKEN = "InvalidToken"
+    FORBIDDEN = "Forbidden"
+    PRECONDITION_FAILED = "PreconditionFailed"
+    PRECONDITION_REQUIRED = "PreconditionRequired"
 
 
 #: Codes whose dead-lettered messages may be replayed once the cause is fixed.
@@ -93,6 +97,34 @@ class IdempotencyKeyMismatch(FluxaError):
 
     code = ErrorCode.IDEMPOTENCY_MISMATCH
     http_status = 422
+
+
+class InvalidTokenError(FluxaError):
+    """The bearer token is missing or fails a check; `message` says which."""
+
+    code = ErrorCode.INVALID_TOKEN
+    http_status = 401
+
+
+class ForbiddenError(FluxaError):
+    """The caller is authenticated but lacks the scope or group."""
+
+    code = ErrorCode.FORBIDDEN
+    http_status = 403
+
+
+class PreconditionFailedError(FluxaError):
+    """The resource changed since the version the client named."""
+
+    code = ErrorCode.PRECONDITION_FAILED
+    http_status = 412
+
+
+class PreconditionRequiredError(FluxaError):
+    """A write needs the version it applies to (If-Match or `version`)."""
+
+    code = ErrorCode.PRECONDITION_REQUIRED
+    http_status = 428
 
 
 class Transient(FluxaError):

@@ -12,7 +12,11 @@ class TaskName:
     """Registered names of Fluxa's Celery tasks."""
 
     PROCESS_EVENTS = "fluxa.events.process"
+    REBUILD_USER_STATS = "fluxa.stats.rebuild_user_stats"
+    REBUILD_ALL_STATS = "fluxa.stats.rebuild_all_stats"
+    SWEEP_STATS_OUTBOX = "fluxa.stats.sweep_outbox"
     PURGE_IDEMPOTENCY_KEYS = "fluxa.maintenance.purge_idempotency_keys"
+    CLEANUP_ORPHAN_IMAGES = "fluxa.maintenance.cleanup_orphan_images"
 
 
 #: Celery message header that carries the correlation id from HTTP into tasks.

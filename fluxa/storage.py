@@ -1,4 +1,4 @@
-"""The S3 payload store: archives, claim-checked payloads, ranged reads."""
+"""S3 object access with botocore errors mapped to Fluxa error codes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ _MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
 
 
 @contextmanager
-def _translated(action: str, key: str) -> Iterator[None]:
+def translated(action: str, key: str) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
@@ -29,8 +29,8 @@ def _translated(action: str, key: str) -> Iterator[None]:
         raise StorageUnavailable(f"S3 {action} failed: {type(exc).__name__}") from exc
 
 
-class S3PayloadStore:
-    """Event payloads in one bucket; the boto3 client is injected."""
+class S3ObjectStore:
+    """Objects in one bucket (event payloads, images); the boto3 client is injected."""
 
     def __init__(self, client: Any, bucket: str) -> None:
         self._client = client
@@ -38,7 +38,7 @@ class S3PayloadStore:
 
     def put(self, key: str, body: bytes, *, content_type: str = "application/json") -> None:
         """Store `body` at `key` (an overwrite with equal bytes is harmless)."""
-        with _translated("put", key):
+        with translated("put", key):
             self._client.put_object(
                 Bucket=self.bucket, Key=key, Body=body, ContentType=content_type
             )
@@ -48,14 +48,14 @@ class S3PayloadStore:
         extra = {}
         if length is not None:
             extra["Range"] = f"bytes={offset}-{offset + length - 1}" if length else "bytes=0-0"
-        with _translated("get", key):
+        with translated("get", key):
             data = self._client.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
         return data if length != 0 else b""
 
     def exists(self, key: str) -> bool:
         """Whether an object is stored at `key`."""
         try:
-            with _translated("head", key):
+            with translated("head", key):
                 self._client.head_object(Bucket=self.bucket, Key=key)
         except NotFoundError:
             return False

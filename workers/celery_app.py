@@ -12,7 +12,7 @@ from fluxa.aws import sqs_client
 from fluxa.messaging import TaskName
 from fluxa.queues import queue_urls, topology
 
-TASK_MODULES = ["workers.tasks.events", "workers.tasks.maintenance"]
+TASK_MODULES = ["workers.tasks.events", "workers.tasks.stats", "workers.tasks.maintenance"]
 
 
 class FluxaCelery(Celery):
@@ -60,6 +60,18 @@ def sqs_transport_options(settings: Settings, urls: dict[str, str]) -> dict[str,
     }
 
 
+def task_routes(settings: Settings) -> dict[str, dict[str, str]]:
+    """Which queue each task is sent to (DESIGN §3)."""
+    return {
+        TaskName.PROCESS_EVENTS: {"queue": settings.input_queue},
+        TaskName.REBUILD_USER_STATS: {"queue": settings.stats_queue},
+        TaskName.REBUILD_ALL_STATS: {"queue": settings.maintenance_queue},
+        TaskName.SWEEP_STATS_OUTBOX: {"queue": settings.maintenance_queue},
+        TaskName.PURGE_IDEMPOTENCY_KEYS: {"queue": settings.maintenance_queue},
+        TaskName.CLEANUP_ORPHAN_IMAGES: {"queue": settings.maintenance_queue},
+    }
+
+
 def make_celery(
     settings: Settings, *, include_tasks: bool = False, urls: dict[str, str] | None = None
 ) -> FluxaCelery:
@@ -80,10 +92,7 @@ def make_celery(
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=5,
         task_default_queue=settings.input_queue,
-        task_routes={
-            TaskName.PROCESS_EVENTS: {"queue": settings.input_queue},
-            TaskName.PURGE_IDEMPOTENCY_KEYS: {"queue": settings.maintenance_queue},
-        },
+        task_routes=task_routes(settings),
         task_serializer="json",
         accept_content=["json"],
         result_serializer="json",

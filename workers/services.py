@@ -1,4 +1,4 @@
-"""What tasks work with (engine, S3 store, processor), built once per worker process.
+"""What tasks work with (engine, S3 stores, processor, relay), built once per worker process.
 
 Built lazily and per process id: a prefork child must not share its parent's
 database connections.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from celery import Celery
 from sqlalchemy import Engine
 
 from config import Settings
@@ -16,15 +17,21 @@ from fluxa.aws import s3_client
 from fluxa.db import make_engine
 from fluxa.events.processor import EventProcessor
 from fluxa.idempotency import IdempotencyConfig, PostgresIdempotencyStore
-from fluxa.storage import S3PayloadStore
+from fluxa.stats.rebuild import RebuildOutcome, rebuild_user
+from fluxa.stats.relay import StatsRelay
+from fluxa.storage import S3ObjectStore
+from fluxa.trades.images import S3ImageStore
+from workers.publisher import CeleryPublisher
 
 
 @dataclass(frozen=True)
 class WorkerServices:
     """Per-process dependencies of the tasks."""
 
+    settings: Settings
     engine: Engine
-    payload_store: S3PayloadStore
+    payload_store: S3ObjectStore
+    image_store: S3ImageStore
 
     @property
     def event_processor(self) -> EventProcessor:
@@ -37,6 +44,12 @@ class WorkerServices:
         )
         return PostgresIdempotencyStore(self.engine, config)
 
+    def rebuild_user(self, user_id: str) -> RebuildOutcome:
+        return rebuild_user(self.engine, user_id)
+
+    def stats_relay(self, app: Celery) -> StatsRelay:
+        return StatsRelay(self.engine, CeleryPublisher(app), queue=self.settings.stats_queue)
+
 
 _services: dict[int, WorkerServices] = {}
 
@@ -47,8 +60,11 @@ def services(settings: Settings) -> WorkerServices:
     if pid not in _services:
         settings.require("database_url")
         _services.clear()
+        client = s3_client(settings)
         _services[pid] = WorkerServices(
+            settings=settings,
             engine=make_engine(settings.database_url, pool_size=2),
-            payload_store=S3PayloadStore(s3_client(settings), settings.payload_bucket),
+            payload_store=S3ObjectStore(client, settings.payload_bucket),
+            image_store=S3ImageStore(client, settings.image_bucket),
         )
     return _services[pid]

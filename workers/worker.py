@@ -16,6 +16,8 @@ from workers.schedule import beat_schedule
 settings = load_settings()
 app = make_celery(settings, include_tasks=True)
 app.conf.beat_schedule = beat_schedule(settings)
+app.conf.beat_scheduler = "workers.beat:LeaderElectedScheduler"
+app.conf.beat_max_loop_interval = 10
 
 
 @setup_logging.connect

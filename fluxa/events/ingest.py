@@ -17,7 +17,7 @@ from fluxa.errors import HashMismatchError
 from fluxa.events.archive import claim_key
 from fluxa.events.hashing import canonical_json, sha256_hex
 from fluxa.messaging import CORRELATION_HEADER, TaskName, TaskPublisher
-from fluxa.storage import S3PayloadStore
+from fluxa.storage import S3ObjectStore
 
 # Room left in each SQS message for the Celery/kombu envelope and headers.
 MESSAGE_OVERHEAD_BYTES = 8 * 1024
@@ -131,7 +131,7 @@ class EventIngestor:
     def __init__(
         self,
         publisher: TaskPublisher,
-        store: S3PayloadStore,
+        store: S3ObjectStore,
         *,
         queue: str,
         limits: IngestLimits,

@@ -21,7 +21,7 @@ from fluxa.events import repository
 from fluxa.events.archive import build_archive
 from fluxa.events.hashing import canonical_json, sha256_hex
 from fluxa.events.schemas import EventMessageSchema
-from fluxa.storage import S3PayloadStore
+from fluxa.storage import S3ObjectStore
 
 _message_schema = EventMessageSchema()
 
@@ -106,7 +106,7 @@ def partition(raw_events: Sequence[Any]) -> tuple[list[CheckedEvent], list[Rejec
 class EventProcessor:
     """Persists events: one archive object and one database transaction per message."""
 
-    def __init__(self, engine: Engine, store: S3PayloadStore) -> None:
+    def __init__(self, engine: Engine, store: S3ObjectStore) -> None:
         self._engine = engine
         self._store = store
 

@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 from fluxa.db import translated_errors
 from fluxa.errors import NotFoundError
 from fluxa.events import repository
-from fluxa.events.cursor import decode_cursor, encode_cursor
 from fluxa.events.repository import EventFilter, EventRecord
-from fluxa.storage import S3PayloadStore
+from fluxa.pagination import decode_cursor, encode_cursor
+from fluxa.storage import S3ObjectStore
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class EventPage:
 class EventQueries:
     """Read-side use cases for events."""
 
-    def __init__(self, engine: Engine, store: S3PayloadStore) -> None:
+    def __init__(self, engine: Engine, store: S3ObjectStore) -> None:
         self._engine = engine
         self._store = store
 

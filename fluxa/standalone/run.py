@@ -11,12 +11,15 @@ from pathlib import Path
 from types import FrameType
 
 from config import load_settings
+from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.aws import s3_client, sqs_client
 from fluxa.provisioning import setup_all
 from fluxa.queues import source_queues
 from fluxa.standalone.emulator import MotoServer
 from fluxa.standalone.postgres import EmbeddedPostgres
 from fluxa.standalone.supervisor import Supervisor
+
+DEV_SCOPES = ("fluxa/events.write", "fluxa/events.read")
 
 
 class _Stop(Exception):
@@ -27,9 +30,15 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
     raise _Stop(signum)
 
 
-def standalone_environ(postgres_url: str, moto: MotoServer, log_level: str) -> dict[str, str]:
+def standalone_environ(
+    postgres_url: str, moto: MotoServer, issuer: DevIssuer, log_level: str
+) -> dict[str, str]:
     """The settings every child process (and other shells, via standalone.env) uses."""
     return {
+        "FLUXA_AUTH_ISSUER": issuer.issuer,
+        "FLUXA_AUTH_AUDIENCE": issuer.client_id,
+        "FLUXA_AUTH_JWKS_URL": issuer.jwks_url,
+        "FLUXA_AUTH_DEV_KEY_PATH": str(issuer.private_key_path),
         "FLUXA_DATABASE_URL": postgres_url,
         "FLUXA_BROKER_URL": "sqs://",
         "FLUXA_AWS_ENDPOINT_URL": moto.endpoint,
@@ -68,7 +77,8 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
         print(f"fluxa: starting PostgreSQL in {data_dir / 'postgres'}", flush=True)
         postgres = EmbeddedPostgres(data_dir / "postgres")
         moto = MotoServer(log_path=logs / "emulator.log")
-        env_vars = standalone_environ(postgres.ensure_database("fluxa"), moto, log_level)
+        issuer = DevIssuer(data_dir / "auth")
+        env_vars = standalone_environ(postgres.ensure_database("fluxa"), moto, issuer, log_level)
         # This process provisions the emulator itself, so it takes the children's settings.
         os.environ.update(env_vars)
         settings = load_settings(env_vars)
@@ -137,6 +147,8 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
             f"fluxa: API {api_url}/v1  (ready: {ready})\n"
             f"fluxa: SQS/S3 emulator {moto.endpoint}\n"
             f"fluxa: settings for other shells: {data_dir / 'standalone.env'}\n"
+            f"fluxa: development token (user dev-user, 24 h):\n"
+            f"{issuer.mint('dev-user', scopes=DEV_SCOPES, ttl_seconds=86400)}\n"
             f"fluxa: logs in {logs}; Ctrl-C stops everything",
             flush=True,
         )

@@ -24,7 +24,7 @@ def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         [
             sys.executable,
             "-m",
-            "fluxa",
+            "cli",
             "standalone",
             "--port",
             str(port),
@@ -80,7 +80,7 @@ def test_standalone_runs_the_whole_pipeline_and_keeps_its_data(tmp_path):
         env_file = (tmp_path / "standalone.env").read_text()
         other_shell = dict(line.split("=", 1) for line in env_file.splitlines())
         setup = subprocess.run(
-            [sys.executable, "-m", "fluxa", "setup"],
+            [sys.executable, "-m", "cli", "setup"],
             env={**os.environ, **other_shell},
             capture_output=True,
             timeout=60,

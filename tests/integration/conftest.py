@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from config import Settings, load_settings
+from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.aws import s3_client, sqs_client
 from fluxa.db import make_engine
 from fluxa.provisioning import setup_all
@@ -91,12 +92,33 @@ TEST_TUNING = {
     "FLUXA_RETRY_BACKOFF_BASE": "0.5",
     "FLUXA_RETRY_BACKOFF_MAX": "2",
     "FLUXA_CLAIM_CHECK_BYTES": "8192",
+    "FLUXA_STATS_SWEEP_SECONDS": "2",
 }
 
 
 @pytest.fixture(scope="session")
-def environ(test_database: TestDatabase, emulator: MotoServer) -> dict[str, str]:
+def dev_issuer(tmp_path_factory: pytest.TempPathFactory) -> DevIssuer:
+    return DevIssuer(tmp_path_factory.mktemp("issuer"))
+
+
+@pytest.fixture(scope="session")
+def auth(dev_issuer: DevIssuer):
+    """`auth("alice")` → headers with a valid bearer token for user alice."""
+
+    def headers(user: str, **claims: object) -> dict[str, str]:
+        return {"Authorization": f"Bearer {dev_issuer.mint(user, **claims)}"}
+
+    return headers
+
+
+@pytest.fixture(scope="session")
+def environ(
+    test_database: TestDatabase, emulator: MotoServer, dev_issuer: DevIssuer
+) -> dict[str, str]:
     return {
+        "FLUXA_AUTH_ISSUER": dev_issuer.issuer,
+        "FLUXA_AUTH_AUDIENCE": dev_issuer.client_id,
+        "FLUXA_AUTH_JWKS_URL": dev_issuer.jwks_url,
         "FLUXA_DATABASE_URL": test_database.url,
         "FLUXA_BROKER_URL": "sqs://",
         "FLUXA_AWS_ENDPOINT_URL": emulator.endpoint,

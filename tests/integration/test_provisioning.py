@@ -10,12 +10,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from fluxa.db import metadata
-from fluxa.events import models as event_models
-from fluxa.idempotency import models as idempotency_models
 from fluxa.migrations import current_revision, head_revision
 from fluxa.provisioning import ensure_queues, setup_all
 from fluxa.queues import topology
+from fluxa.tables import ALL_TABLES, metadata
 
 pytestmark = pytest.mark.integration
 
@@ -63,9 +61,7 @@ def test_a_message_that_keeps_failing_is_redriven_by_sqs(settings, sqs):
 
 
 def test_migrations_match_the_table_definitions(engine):
-    assert {event_models.events.name, idempotency_models.idempotency_keys.name} <= set(
-        metadata.tables
-    )
+    assert {table.name for table in ALL_TABLES} == set(metadata.tables)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []

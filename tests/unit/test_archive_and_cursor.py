@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from fluxa.errors import SchemaValidationError
 from fluxa.events.archive import build_archive, claim_key
-from fluxa.events.cursor import decode_cursor, encode_cursor
+from fluxa.pagination import decode_cursor, encode_cursor
 
 DAY = dt.date(2026, 3, 4)
 

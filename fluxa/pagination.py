@@ -1,4 +1,4 @@
-"""Opaque keyset cursors for event listings."""
+"""Opaque keyset cursors: a (timestamp, id) position, base64url JSON."""
 
 from __future__ import annotations
 

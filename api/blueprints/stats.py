@@ -1,0 +1,57 @@
+"""Stats: `GET /v1/stats` (the caller's TradeStats) and `POST /v1/stats/rebuild`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.auth import authenticate, current_principal
+from api.blueprint import Blueprint
+from api.schemas.trades import RebuildAcceptedSchema, RebuildRequestSchema, StatsSchema
+from api.services import current_services
+from fluxa import logcontext
+from fluxa.db import translated_errors
+from fluxa.errors import ForbiddenError
+from fluxa.stats import outbox
+from fluxa.stats import repository as stats_repository
+from fluxa.stats.calculator import calculate
+
+blp = Blueprint("stats", __name__, url_prefix="/v1/stats", description="Your trade statistics.")
+blp.before_request(authenticate)
+
+
+@blp.before_request
+def _bind() -> None:
+    logcontext.bind(service="stats")
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, StatsSchema)
+@blp.problems(401)
+def get_stats() -> Any:
+    """The caller's TradeStats as last rebuilt (`stale` while a rebuild is pending)."""
+    user = current_principal().sub
+    with translated_errors(), current_services().engine.connect() as conn:
+        stored = stats_repository.get(conn, user)
+        version = outbox.current_version(conn, user)
+    if stored is None:
+        return {**calculate([]), "computed_at": None, "watermark": 0, "stale": version > 0}
+    return {
+        **stored.stats,
+        "computed_at": stored.computed_at,
+        "watermark": stored.watermark,
+        "stale": version > stored.watermark,
+    }
+
+
+@blp.route("/rebuild", methods=["POST"])
+@blp.arguments(RebuildRequestSchema)
+@blp.response(202, RebuildAcceptedSchema)
+@blp.problems(400, 401, 403, 415)
+def rebuild_stats(body: dict[str, Any]) -> Any:
+    """Rebuild the caller's stats now (an admin may name any user)."""
+    principal = current_principal()
+    user = body.get("user_id") or principal.sub
+    if user != principal.sub and not principal.is_admin:
+        raise ForbiddenError("only admins may rebuild another user's stats")
+    published = current_services().stats_relay.request([user]) > 0
+    return {"user_id": user, "published": published}

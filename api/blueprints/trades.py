@@ -1,0 +1,130 @@
+"""Trades: create, list, read, update (If-Match), delete, image uploads. A user sees only theirs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Response, url_for
+
+from api.auth import authenticate, current_principal
+from api.blueprint import Blueprint
+from api.schemas.trades import (
+    IfMatchHeaderSchema,
+    ImageUploadRequestSchema,
+    ImageUploadSchema,
+    TradeListQuerySchema,
+    TradePageSchema,
+)
+from api.services import current_services
+from fluxa import logcontext
+from fluxa.errors import PreconditionRequiredError
+from fluxa.trades.schemas import TradeCreateSchema, TradeSchema, TradeUpdateSchema, dump_trade
+from fluxa.trades.service import TradeFilter
+from fluxa.trades.trade import Trade
+
+blp = Blueprint("trades", __name__, url_prefix="/v1/trades", description="Your trading journal.")
+blp.before_request(authenticate)
+AUTH_ERRORS = (401,)
+
+
+@blp.before_request
+def _bind() -> None:
+    logcontext.bind(service="trades")
+
+
+def _etag(trade: Trade) -> dict[str, str]:
+    return {"ETag": f'"{trade.version}"'}
+
+
+def _expected_version(if_match: str | None, body_version: int | None) -> int:
+    if if_match is not None:
+        return int(re.sub(r"[^0-9]", "", if_match))
+    if body_version is not None:
+        return body_version
+    raise PreconditionRequiredError(
+        "send If-Match (the trade's ETag) or version",
+        details={"If-Match": ["Required: the version this change applies to."]},
+    )
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(TradeCreateSchema)
+@blp.response(201, TradeSchema)
+@blp.problems(*AUTH_ERRORS, 400, 415)
+def create_trade(data: dict[str, Any]) -> Any:
+    """create-trade."""
+    trade = current_services().trades.create(current_principal().sub, data)
+    location = url_for("trades.get_trade", trade_id=trade.id)
+    return dump_trade(trade), 201, {**_etag(trade), "Location": location}
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(TradeListQuerySchema, location="query")
+@blp.response(200, TradePageSchema)
+@blp.problems(*AUTH_ERRORS, 400)
+def list_trades(query: dict[str, Any]) -> Any:
+    """list-trades: newest entry first, filtered, with keyset pagination."""
+    filters = TradeFilter(
+        symbol=query.get("symbol", "").upper() or None,
+        status=query.get("status"),
+        tag=query.get("tag"),
+        since=query.get("since"),
+        until=query.get("until"),
+    )
+    page = current_services().trades.list(
+        current_principal().sub, filters, limit=query["limit"], cursor=query.get("cursor")
+    )
+    return {"items": [dump_trade(t) for t in page.items], "next_cursor": page.next_cursor}
+
+
+@blp.route("/<string:trade_id>", methods=["GET"])
+@blp.response(200, TradeSchema)
+@blp.problems(*AUTH_ERRORS, 404)
+def get_trade(trade_id: str) -> Any:
+    """One of your trades."""
+    trade = current_services().trades.get(current_principal().sub, trade_id)
+    return dump_trade(trade), 200, _etag(trade)
+
+
+@blp.route("/<string:trade_id>", methods=["PATCH"])
+@blp.arguments(IfMatchHeaderSchema, location="headers")
+@blp.arguments(TradeUpdateSchema)
+@blp.response(200, TradeSchema)
+@blp.problems(*AUTH_ERRORS, 400, 404, 412, 415, 428)
+def update_trade(headers: dict[str, Any], changes: dict[str, Any], trade_id: str) -> Any:
+    """update-trade: change any writable field; stale versions get 412."""
+    expected = _expected_version(headers.get("if_match"), changes.pop("version", None))
+    trade = current_services().trades.update(
+        current_principal().sub, trade_id, changes, expected_version=expected
+    )
+    return dump_trade(trade), 200, _etag(trade)
+
+
+@blp.route("/<string:trade_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.problems(*AUTH_ERRORS, 404)
+def delete_trade(trade_id: str) -> Response:
+    """Delete a trade (its images become orphans, cleaned by a daily job)."""
+    current_services().trades.delete(current_principal().sub, trade_id)
+    return Response(status=204)
+
+
+@blp.route("/<string:trade_id>/images", methods=["POST"])
+@blp.arguments(ImageUploadRequestSchema)
+@blp.response(201, ImageUploadSchema)
+@blp.problems(*AUTH_ERRORS, 400, 404, 415)
+def create_image_upload(request_body: dict[str, Any], trade_id: str) -> Any:
+    """A presigned S3 PUT URL for one image; add the key to the trade's images once uploaded."""
+    services = current_services()
+    user = current_principal().sub
+    services.trades.get(user, trade_id)  # 404 unless it is the caller's trade
+    upload = services.image_store.presign_upload(
+        user, trade_id, request_body["content_type"], request_body["size"]
+    )
+    return {
+        "key": upload.key,
+        "upload_url": upload.upload_url,
+        "headers": upload.headers,
+        "expires_in": upload.expires_in,
+    }

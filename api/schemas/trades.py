@@ -1,0 +1,96 @@
+"""Query and response schemas of the trades and stats endpoints."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import Schema, fields, validate
+
+from fluxa.trades.images import CONTENT_TYPES, MAX_IMAGE_BYTES
+from fluxa.trades.schemas import SYMBOL_PATTERN, TradeSchema
+from fluxa.trades.trade import Status
+
+MAX_PAGE_SIZE = 200
+
+
+class TradeListQuerySchema(Schema):
+    symbol = fields.String(validate=validate.Regexp(SYMBOL_PATTERN))
+    status = fields.String(validate=validate.OneOf([s.value for s in Status]))
+    tag = fields.String(validate=validate.Length(min=1, max=32))
+    since = fields.AwareDateTime(default_timezone=dt.UTC)
+    until = fields.AwareDateTime(default_timezone=dt.UTC)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    cursor = fields.String(validate=validate.Length(min=1, max=512))
+
+
+class TradePageSchema(Schema):
+    items = fields.List(fields.Nested(TradeSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class IfMatchHeaderSchema(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    if_match = fields.String(
+        data_key="If-Match",
+        validate=validate.Regexp(r'^(W/)?"?\d{1,10}"?$', error='Must be an ETag such as "3".'),
+        metadata={"description": "The trade version the change applies to (its ETag)."},
+    )
+
+
+class ImageUploadRequestSchema(Schema):
+    content_type = fields.String(required=True, validate=validate.OneOf(sorted(CONTENT_TYPES)))
+    size = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_IMAGE_BYTES))
+
+
+class ImageUploadSchema(Schema):
+    key = fields.String(required=True)
+    upload_url = fields.String(required=True)
+    headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    expires_in = fields.Integer(required=True)
+
+
+class StatsSchema(Schema):
+    """TradeStats; money and ratios as decimal strings (null where undefined)."""
+
+    class Meta:
+        unknown = "include"
+
+    computed_at = fields.DateTime(allow_none=True)
+    watermark = fields.Integer()
+    stale = fields.Boolean(metadata={"description": "A trade changed after computed_at."})
+    total_trades = fields.Integer()
+    open_trades = fields.Integer()
+    closed_trades = fields.Integer()
+    wins = fields.Integer()
+    losses = fields.Integer()
+    breakeven = fields.Integer()
+    win_rate = fields.String(allow_none=True)
+    gross_profit = fields.String()
+    gross_loss = fields.String()
+    fees = fields.String()
+    net_pnl = fields.String()
+    profit_factor = fields.String(allow_none=True)
+    expectancy = fields.String(allow_none=True)
+    avg_win = fields.String(allow_none=True)
+    avg_loss = fields.String(allow_none=True)
+    largest_win = fields.String(allow_none=True)
+    largest_loss = fields.String(allow_none=True)
+    max_drawdown = fields.String()
+    longest_win_streak = fields.Integer()
+    longest_loss_streak = fields.Integer()
+    by_symbol = fields.Dict(keys=fields.String(), values=fields.Dict())
+    by_day = fields.List(fields.Dict())
+
+
+class RebuildRequestSchema(Schema):
+    user_id = fields.String(
+        validate=validate.Length(min=1, max=256),
+        metadata={"description": "Admins only: whose stats to rebuild (default: the caller)."},
+    )
+
+
+class RebuildAcceptedSchema(Schema):
+    user_id = fields.String(required=True)
+    published = fields.Boolean(required=True)

@@ -1,0 +1,1 @@
+"""The `fluxa` command line: an edge like `api` and `workers`, so it may send tasks."""

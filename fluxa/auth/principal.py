@@ -1,0 +1,21 @@
+"""Who a verified token speaks for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ADMIN_GROUP = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: `sub` owns trades and stats; scopes and groups authorize."""
+
+    sub: str
+    token_use: str
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    groups: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_GROUP in self.groups

@@ -1,0 +1,81 @@
+"""Verifying Cognito-style tokens with PyJWT: RS256 only, issuer, times, token_use, client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+
+from fluxa.auth.principal import Principal
+from fluxa.errors import InvalidTokenError
+
+ALGORITHM = "RS256"
+LEEWAY_SECONDS = 30
+
+
+class TokenVerifier:
+    """Checks a bearer token and returns its `Principal`, or raises `InvalidTokenError`."""
+
+    def __init__(self, *, issuer: str, client_id: str, key_for: Callable[[str], Any]) -> None:
+        self._issuer = issuer
+        self._client_id = client_id
+        self._key_for = key_for
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidTokenError("malformed token") from exc
+        if header.get("alg") != ALGORITHM:
+            raise InvalidTokenError(f"algorithm must be {ALGORITHM}")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise InvalidTokenError("token has no key id (kid)")
+        claims = self._decode(token, self._key_for(kid))
+        return self._principal(claims)
+
+    def _decode(self, token: str, key: Any) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                issuer=self._issuer,
+                leeway=LEEWAY_SECONDS,
+                options={
+                    "require": ["exp", "iat", "iss", "sub", "token_use"],
+                    "verify_aud": False,  # access tokens carry client_id instead; checked below
+                },
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidTokenError("token expired") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise InvalidTokenError("token not yet valid") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise InvalidTokenError("wrong issuer") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise InvalidTokenError(f"missing claim {exc.claim}") from exc
+        except jwt.PyJWTError as exc:
+            raise InvalidTokenError("invalid signature or claims") from exc
+
+    def _principal(self, claims: dict[str, Any]) -> Principal:
+        token_use = claims["token_use"]
+        if token_use == "access":
+            client = claims.get("client_id")
+        elif token_use == "id":
+            client = claims.get("aud")
+        else:
+            raise InvalidTokenError("token_use must be access or id")
+        if client != self._client_id:
+            raise InvalidTokenError("token is for another client")
+        scopes = claims.get("scope", "")
+        groups = claims.get("cognito:groups", [])
+        return Principal(
+            sub=str(claims["sub"]),
+            token_use=token_use,
+            scopes=frozenset(scopes.split()) if isinstance(scopes, str) else frozenset(),
+            groups=frozenset(g for g in groups if isinstance(g, str))
+            if isinstance(groups, list)
+            else frozenset(),
+        )

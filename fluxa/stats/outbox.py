@@ -1,0 +1,95 @@
+"""The stats outbox: staleness recorded with the trade write, then claimed for publishing.
+
+A user's stats are stale when `dirty_version` exceeds the watermark of their
+`trade_stats` row. A claim (`queued_at`) stops a burst of writes from sending a
+burst of messages: while one rebuild message is on its way, writes only bump the
+version; the rebuild clears the claim when it starts, so later writes claim again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from fluxa.stats.models import stats_outbox as outbox
+from fluxa.stats.models import trade_stats
+
+
+def mark_stale(conn: Connection, user_id: str) -> int:
+    """Record, inside the caller's transaction, that the user's stats are stale."""
+    statement = (
+        insert(outbox)
+        .values(user_id=user_id, dirty_version=1)
+        .on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"dirty_version": outbox.c.dirty_version + 1, "updated_at": func.now()},
+        )
+        .returning(outbox.c.dirty_version)
+    )
+    return conn.execute(statement).scalar_one()
+
+
+def claim(conn: Connection, user_id: str) -> bool:
+    """Claim the user for one rebuild message; False when one is already on its way."""
+    row = conn.execute(
+        update(outbox)
+        .where(outbox.c.user_id == user_id, outbox.c.queued_at.is_(None))
+        .values(queued_at=func.now())
+        .returning(outbox.c.user_id)
+    ).first()
+    return row is not None
+
+
+def release(conn: Connection, user_id: str) -> None:
+    """Drop the claim (the message was not sent, or the rebuild has started)."""
+    conn.execute(update(outbox).where(outbox.c.user_id == user_id).values(queued_at=None))
+
+
+def current_version(conn: Connection, user_id: str) -> int:
+    """The user's dirty version (0 when no trade write was ever recorded)."""
+    value = conn.execute(
+        select(outbox.c.dirty_version).where(outbox.c.user_id == user_id)
+    ).scalar_one_or_none()
+    return value or 0
+
+
+def claim_leftovers(conn: Connection, *, claimed_before: dt.datetime, limit: int) -> list[str]:
+    """Claim users whose staleness no message covers: never claimed, or claimed so long
+    ago that the message must be lost. Concurrent sweeps skip each other's rows."""
+    built = (
+        select(trade_stats.c.watermark)
+        .where(trade_stats.c.user_id == outbox.c.user_id)
+        .scalar_subquery()
+    )
+    candidates = (
+        select(outbox.c.user_id)
+        .where(
+            or_(
+                and_(
+                    outbox.c.queued_at.is_(None),
+                    outbox.c.dirty_version > func.coalesce(built, 0),
+                ),
+                outbox.c.queued_at < claimed_before,
+            )
+        )
+        .order_by(outbox.c.user_id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = conn.execute(
+        update(outbox)
+        .where(outbox.c.user_id.in_(candidates.scalar_subquery()))
+        .values(queued_at=func.now())
+        .returning(outbox.c.user_id)
+    )
+    return sorted(row.user_id for row in rows)
+
+
+def users_after(conn: Connection, after: str | None, limit: int) -> list[str]:
+    """A segment of users with trades history, in id order (for rebuild-all)."""
+    query = select(outbox.c.user_id).order_by(outbox.c.user_id).limit(limit)
+    if after is not None:
+        query = query.where(outbox.c.user_id > after)
+    return [row.user_id for row in conn.execute(query)]

@@ -1,0 +1,42 @@
+"""Data access for `trade_stats`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert
+
+from fluxa.stats.models import trade_stats
+
+
+@dataclass(frozen=True)
+class StoredStats:
+    user_id: str
+    watermark: int
+    computed_at: dt.datetime
+    stats: dict[str, Any]
+
+
+def get(conn: Connection, user_id: str) -> StoredStats | None:
+    row = conn.execute(select(trade_stats).where(trade_stats.c.user_id == user_id)).first()
+    return StoredStats(**row._mapping) if row else None
+
+
+def save_if_newer(
+    conn: Connection, user_id: str, stats: dict[str, Any], watermark: int, computed_at: dt.datetime
+) -> bool:
+    """Store the stats unless a rebuild at a newer (or equal) watermark already did."""
+    statement = (
+        insert(trade_stats)
+        .values(user_id=user_id, watermark=watermark, computed_at=computed_at, stats=stats)
+        .on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"watermark": watermark, "computed_at": computed_at, "stats": stats},
+            where=trade_stats.c.watermark < watermark,
+        )
+        .returning(trade_stats.c.user_id)
+    )
+    return conn.execute(statement).first() is not None

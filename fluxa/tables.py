@@ -1,0 +1,12 @@
+"""Every table of Fluxa's schema, imported so that `fluxa.db.metadata` is complete."""
+
+from fluxa.db import metadata
+from fluxa.events.models import events
+from fluxa.idempotency.models import idempotency_keys
+from fluxa.leases import leases
+from fluxa.stats.models import stats_outbox, trade_stats
+from fluxa.trades.models import trades
+
+ALL_TABLES = (events, idempotency_keys, trades, trade_stats, stats_outbox, leases)
+
+__all__ = ["ALL_TABLES", "metadata"]

@@ -1,0 +1,1 @@
+"""The trading journal: trades with partial closes, their P&L, images and data access."""

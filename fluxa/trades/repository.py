@@ -1,0 +1,173 @@
+"""Data access for `trades`. Every query is scoped to one user; callers own the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, select, tuple_, update
+
+from fluxa.trades.models import trades
+from fluxa.trades.trade import PartialClose, Side, Trade
+
+
+def _partials_to_json(closes: tuple[PartialClose, ...]) -> list[dict[str, str]]:
+    return [
+        {
+            "quantity": str(c.quantity),
+            "price": str(c.price),
+            "closed_at": c.closed_at.isoformat(),
+            "fees": str(c.fees),
+        }
+        for c in closes
+    ]
+
+
+def _partials_from_json(raw: list[dict[str, str]]) -> tuple[PartialClose, ...]:
+    return tuple(
+        PartialClose(
+            quantity=Decimal(c["quantity"]),
+            price=Decimal(c["price"]),
+            closed_at=dt.datetime.fromisoformat(c["closed_at"]),
+            fees=Decimal(c["fees"]),
+        )
+        for c in raw
+    )
+
+
+def to_row(trade: Trade) -> dict[str, Any]:
+    """Column values of `trade` (status and closed_at derived, for filtering)."""
+    return {
+        "id": trade.id,
+        "user_id": trade.user_id,
+        "symbol": trade.symbol,
+        "side": trade.side.value,
+        "quantity": trade.quantity,
+        "entry_price": trade.entry_price,
+        "entered_at": trade.entered_at,
+        "fees": trade.fees,
+        "exit_price": trade.exit_price,
+        "exited_at": trade.exited_at,
+        "partial_closes": _partials_to_json(trade.partial_closes),
+        "tags": list(trade.tags),
+        "notes": trade.notes,
+        "images": list(trade.images),
+        "status": trade.status.value,
+        "closed_at": trade.closed_at,
+        "version": trade.version,
+    }
+
+
+def from_row(row: Any) -> Trade:
+    m = row._mapping
+    return Trade(
+        id=m["id"],
+        user_id=m["user_id"],
+        symbol=m["symbol"],
+        side=Side(m["side"]),
+        quantity=m["quantity"],
+        entry_price=m["entry_price"],
+        entered_at=m["entered_at"],
+        fees=m["fees"],
+        exit_price=m["exit_price"],
+        exited_at=m["exited_at"],
+        partial_closes=_partials_from_json(m["partial_closes"]),
+        tags=tuple(m["tags"]),
+        notes=m["notes"],
+        images=tuple(m["images"]),
+        version=m["version"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _mine(user_id: str, trade_id: str):
+    return and_(trades.c.user_id == user_id, trades.c.id == trade_id)
+
+
+def insert(conn: Connection, trade: Trade) -> Trade:
+    row = conn.execute(trades.insert().values(to_row(trade)).returning(trades)).one()
+    return from_row(row)
+
+
+def get(conn: Connection, user_id: str, trade_id: str, *, for_update: bool = False) -> Trade | None:
+    query = select(trades).where(_mine(user_id, trade_id))
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return from_row(row) if row else None
+
+
+def replace(conn: Connection, trade: Trade, expected_version: int) -> Trade | None:
+    """Store `trade` if its row is still at `expected_version`; bumps the version."""
+    values = {
+        **to_row(trade),
+        "version": expected_version + 1,
+        "updated_at": dt.datetime.now(dt.UTC),
+    }
+    row = conn.execute(
+        update(trades)
+        .where(_mine(trade.user_id, trade.id), trades.c.version == expected_version)
+        .values(values)
+        .returning(trades)
+    ).first()
+    return from_row(row) if row else None
+
+
+def remove(conn: Connection, user_id: str, trade_id: str) -> Trade | None:
+    row = conn.execute(delete(trades).where(_mine(user_id, trade_id)).returning(trades)).first()
+    return from_row(row) if row else None
+
+
+def list_page(
+    conn: Connection,
+    user_id: str,
+    *,
+    symbol: str | None = None,
+    status: str | None = None,
+    tag: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int,
+    after: tuple[dt.datetime, str] | None = None,
+) -> list[Trade]:
+    """The user's trades, newest entry first, strictly after the keyset position `after`."""
+    conditions = [trades.c.user_id == user_id]
+    if symbol is not None:
+        conditions.append(trades.c.symbol == symbol)
+    if status is not None:
+        conditions.append(trades.c.status == status)
+    if tag is not None:
+        conditions.append(trades.c.tags.contains([tag]))
+    if since is not None:
+        conditions.append(trades.c.entered_at >= since)
+    if until is not None:
+        conditions.append(trades.c.entered_at < until)
+    if after is not None:
+        conditions.append(tuple_(trades.c.entered_at, trades.c.id) < tuple_(*after))
+    query = (
+        select(trades)
+        .where(and_(*conditions))
+        .order_by(trades.c.entered_at.desc(), trades.c.id.desc())
+        .limit(limit)
+    )
+    return [from_row(row) for row in conn.execute(query)]
+
+
+def stream_for_user(conn: Connection, user_id: str, batch: int = 1000):
+    """Every trade of the user, fetched in batches (bounded memory on the driver side)."""
+    result = conn.execution_options(yield_per=batch).execute(
+        select(trades).where(trades.c.user_id == user_id).order_by(trades.c.id)
+    )
+    for row in result:
+        yield from_row(row)
+
+
+def referenced_images(conn: Connection, keys: list[str]) -> set[str]:
+    """Which of `keys` some trade still lists."""
+    if not keys:
+        return set()
+    rows = conn.execute(select(trades.c.images).where(trades.c.images.overlap(keys)))
+    wanted = set(keys)
+    return {key for row in rows for key in row.images if key in wanted}

@@ -1,0 +1,156 @@
+"""Trade use cases. Each write commits the trade and the stats outbox mark together."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from fluxa.db import transaction, translated_errors
+from fluxa.errors import NotFoundError, PreconditionFailedError, SchemaValidationError
+from fluxa.pagination import decode_cursor, encode_cursor
+from fluxa.stats import outbox
+from fluxa.stats.relay import StatsRelay
+from fluxa.trades import integrity
+from fluxa.trades import repository as trades_repository
+from fluxa.trades.images import S3ImageStore, key_prefix
+from fluxa.trades.trade import PartialClose, Side, Trade
+
+log = logging.getLogger("fluxa.trades")
+
+
+@dataclass(frozen=True)
+class TradeFilter:
+    symbol: str | None = None
+    status: str | None = None
+    tag: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class TradePage:
+    items: list[Trade]
+    next_cursor: str | None
+
+
+def _field_values(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema output → Trade field values (tuples, enums, PartialClose objects)."""
+    values = dict(data)
+    if "side" in values:
+        values["side"] = Side(values["side"])
+    if "partial_closes" in values:
+        values["partial_closes"] = tuple(PartialClose(**c) for c in values["partial_closes"])
+    for name in ("tags", "images"):
+        if name in values:
+            values[name] = tuple(values[name])
+    return values
+
+
+class TradeService:
+    """create, read, list, update and delete trades of one user at a time."""
+
+    def __init__(self, engine: Engine, images: S3ImageStore, relay: StatsRelay) -> None:
+        self._engine = engine
+        self._images = images
+        self._relay = relay
+
+    def create(self, user_id: str, data: dict[str, Any]) -> Trade:
+        trade = Trade(id=str(uuid.uuid4()), user_id=user_id, **_field_values(data))
+        if trade.images:
+            raise SchemaValidationError(
+                "images are attached after upload",
+                details={"images": ["Upload through POST /v1/trades/{id}/images first."]},
+            )
+        integrity.check(trade)
+        with transaction(self._engine) as conn:
+            stored = trades_repository.insert(conn, trade)
+            outbox.mark_stale(conn, user_id)
+        self._after_write(stored, "created", previous=None)
+        return stored
+
+    def get(self, user_id: str, trade_id: str) -> Trade:
+        with translated_errors(), self._engine.connect() as conn:
+            trade = trades_repository.get(conn, user_id, trade_id)
+        if trade is None:
+            raise NotFoundError(f"trade {trade_id!r} not found")
+        return trade
+
+    def list(
+        self, user_id: str, filters: TradeFilter, *, limit: int, cursor: str | None
+    ) -> TradePage:
+        after = decode_cursor(cursor) if cursor else None
+        with translated_errors(), self._engine.connect() as conn:
+            rows = trades_repository.list_page(
+                conn, user_id, **dataclasses.asdict(filters), limit=limit + 1, after=after
+            )
+        page = rows[:limit]
+        more = len(rows) > limit and page
+        next_cursor = encode_cursor(page[-1].entered_at, page[-1].id) if more else None
+        return TradePage(items=page, next_cursor=next_cursor)
+
+    def update(
+        self, user_id: str, trade_id: str, changes: dict[str, Any], *, expected_version: int
+    ) -> Trade:
+        """Apply `changes` if the trade is still at `expected_version` (else 412)."""
+        with transaction(self._engine) as conn:
+            current = trades_repository.get(conn, user_id, trade_id, for_update=True)
+            if current is None:
+                raise NotFoundError(f"trade {trade_id!r} not found")
+            if current.version != expected_version:
+                raise PreconditionFailedError(
+                    f"trade is at version {current.version}, not {expected_version}",
+                    details={"version": [f"Current version is {current.version}."]},
+                )
+            merged = dataclasses.replace(current, **_field_values(changes))
+            self._check_new_images(merged, current)
+            integrity.check(merged)
+            stored = trades_repository.replace(conn, merged, expected_version)
+            if stored is None:  # unreachable while the row is locked; kept for safety
+                raise PreconditionFailedError("trade changed concurrently")
+            outbox.mark_stale(conn, user_id)
+        self._after_write(stored, "updated", previous=current)
+        return stored
+
+    def delete(self, user_id: str, trade_id: str) -> None:
+        with transaction(self._engine) as conn:
+            removed = trades_repository.remove(conn, user_id, trade_id)
+            if removed is None:
+                raise NotFoundError(f"trade {trade_id!r} not found")
+            outbox.mark_stale(conn, user_id)
+        self._after_write(None, "deleted", previous=removed)
+
+    def _check_new_images(self, trade: Trade, current: Trade) -> None:
+        prefix = key_prefix(trade.user_id, trade.id)
+        bad = [
+            key
+            for key in set(trade.images) - set(current.images)
+            if not key.startswith(prefix) or not self._images.exists(key)
+        ]
+        if bad:
+            raise SchemaValidationError(
+                "unknown image keys",
+                details={
+                    "images": [f"Not an uploaded image of this trade: {k}" for k in sorted(bad)]
+                },
+            )
+
+    def _after_write(self, trade: Trade | None, action: str, *, previous: Trade | None) -> None:
+        before = set(previous.images) if previous else set()
+        after = set(trade.images) if trade else set()
+        log.info(
+            f"trade {action}",
+            extra={
+                "trade_id": (trade or previous).id,
+                "status": action,
+                "images": len(after),
+                "images_added": sorted(after - before),
+                "images_removed": sorted(before - after),
+            },
+        )
+        self._relay.after_commit((trade or previous).user_id)

@@ -1,0 +1,80 @@
+"""The trade value object."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    LONG = "long"
+    SHORT = "short"
+
+    @property
+    def direction(self) -> int:
+        return 1 if self is Side.LONG else -1
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class PartialClose:
+    """Part of the position closed at `price`."""
+
+    quantity: Decimal
+    price: Decimal
+    closed_at: dt.datetime
+    fees: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Trade:
+    """One trade of one user. `exit_price`/`exited_at` close whatever the partials left."""
+
+    id: str
+    user_id: str
+    symbol: str
+    side: Side
+    quantity: Decimal
+    entry_price: Decimal
+    entered_at: dt.datetime
+    fees: Decimal = Decimal(0)
+    exit_price: Decimal | None = None
+    exited_at: dt.datetime | None = None
+    partial_closes: tuple[PartialClose, ...] = ()
+    tags: tuple[str, ...] = ()
+    notes: str = ""
+    images: tuple[str, ...] = ()
+    version: int = 1
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = field(default=None, compare=False)
+
+    @property
+    def partially_closed_quantity(self) -> Decimal:
+        return sum((c.quantity for c in self.partial_closes), Decimal(0))
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        """What the partial closes left open (before any final exit)."""
+        return self.quantity - self.partially_closed_quantity
+
+    @property
+    def status(self) -> Status:
+        """Closed once fully closed: by a final exit, or by partial closes alone."""
+        if self.exit_price is not None or self.remaining_quantity == 0:
+            return Status.CLOSED
+        return Status.OPEN
+
+    @property
+    def closed_at(self) -> dt.datetime | None:
+        """When the trade became closed (None while open)."""
+        if self.status is Status.OPEN:
+            return None
+        if self.exited_at is not None:
+            return self.exited_at
+        return max(c.closed_at for c in self.partial_closes)

@@ -1,0 +1,221 @@
+"""Trades over HTTP: CRUD, integrity, optimistic concurrency, user isolation, images."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from fluxa.trades.models import trades
+from tests.support.trades import closed_body, trade_body
+
+pytestmark = pytest.mark.integration
+
+
+def new_user() -> str:
+    return f"user-{uuid.uuid4().hex[:10]}"
+
+
+def create(client, auth, user, body=None):
+    response = client.post("/v1/trades", json=body or trade_body(), headers=auth(user))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response
+
+
+def count_trades(engine, user) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(trades).where(trades.c.user_id == user)
+        ).scalar_one()
+
+
+def test_create_read_update_delete(client, auth):
+    user = new_user()
+    created = create(client, auth, user)
+    trade = created.get_json()
+    assert created.headers["ETag"] == '"1"'
+    assert created.headers["Location"].endswith(trade["id"])
+    assert (trade["quantity"], trade["entry_price"], trade["fees"]) == ("10", "100", "1.25")
+    assert trade["status"] == "open" and trade["version"] == 1
+
+    got = client.get(f"/v1/trades/{trade['id']}", headers=auth(user))
+    assert got.get_json() == trade
+
+    patch = {
+        "partial_closes": [{"quantity": 4, "price": "110", "closed_at": "2026-03-02T15:00:00Z"}],
+        "exit_price": 95.5,
+        "exited_at": "2026-03-02T16:00:00Z",
+    }
+    updated = client.patch(
+        f"/v1/trades/{trade['id']}", json=patch, headers={**auth(user), "If-Match": '"1"'}
+    )
+    assert updated.status_code == 200, updated.get_data(as_text=True)
+    body = updated.get_json()
+    assert body["status"] == "closed" and body["version"] == 2
+    # 4 × 10 + 6 × (−4.5) − 1.25 fees
+    assert body["realized_pnl"] == "11.75"
+    assert updated.headers["ETag"] == '"2"'
+
+    assert client.delete(f"/v1/trades/{trade['id']}", headers=auth(user)).status_code == 204
+    assert client.get(f"/v1/trades/{trade['id']}", headers=auth(user)).status_code == 404
+
+
+def test_stale_version_is_412_and_missing_version_is_428(client, auth):
+    user = new_user()
+    trade_id = create(client, auth, user).get_json()["id"]
+    first = client.patch(
+        f"/v1/trades/{trade_id}", json={"notes": "a", "version": 1}, headers=auth(user)
+    )
+    assert first.status_code == 200
+    stale = client.patch(
+        f"/v1/trades/{trade_id}", json={"notes": "b"}, headers={**auth(user), "If-Match": '"1"'}
+    )
+    assert stale.status_code == 412
+    assert stale.get_json()["code"] == "PreconditionFailed"
+    missing = client.patch(f"/v1/trades/{trade_id}", json={"notes": "c"}, headers=auth(user))
+    assert missing.status_code == 428
+    assert client.get(f"/v1/trades/{trade_id}", headers=auth(user)).get_json()["notes"] == "a"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (trade_body(quantity="-1"), "quantity"),
+        (trade_body(entry_price="-5"), "entry_price"),
+        (
+            trade_body(
+                partial_closes=[
+                    {"quantity": "11", "price": "1", "closed_at": "2026-03-03T00:00:00Z"}
+                ]
+            ),
+            "partial_closes",
+        ),
+        (
+            trade_body(
+                partial_closes=[
+                    {"quantity": "1", "price": "1", "closed_at": "2026-03-01T00:00:00Z"}
+                ]
+            ),
+            "partial_closes.0.closed_at",
+        ),
+        (trade_body(exit_price="101"), "exited_at"),
+        (trade_body(side="sideways"), "side"),
+        (trade_body(quantity="NaN"), "quantity"),
+        (trade_body(user_id="someone-else"), "user_id"),
+        (trade_body(version=7), "version"),
+        (trade_body(status="closed"), "status"),
+        (trade_body(net_pnl="1000"), "net_pnl"),
+    ],
+)
+def test_bad_trades_are_400_naming_the_field_and_nothing_is_stored(
+    client, auth, engine, body, field
+):
+    user = new_user()
+    response = client.post("/v1/trades", json=body, headers=auth(user))
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert field in response.get_json()["errors"]
+    assert count_trades(engine, user) == 0
+
+
+def test_list_filters_and_pages(client, auth):
+    user = new_user()
+    ids = []
+    for i in range(7):
+        body = trade_body(
+            symbol="MSFT" if i % 2 else "AAPL",
+            entered_at=f"2026-04-0{i + 1}T10:00:00Z",
+            tags=["even"] if i % 2 == 0 else ["odd"],
+        )
+        if i < 2:
+            body.update(exit_price="101", exited_at=f"2026-04-0{i + 1}T12:00:00Z")
+        ids.append(create(client, auth, user, body).get_json()["id"])
+
+    def page_all(query):
+        seen, cursor = [], None
+        while True:
+            q = query + (f"&cursor={cursor}" if cursor else "")
+            page = client.get(f"/v1/trades?{q}", headers=auth(user)).get_json()
+            seen += [t["id"] for t in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return seen
+
+    assert page_all("limit=2") == ids[::-1]
+    assert page_all("symbol=msft&limit=2") == [ids[5], ids[3], ids[1]]
+    assert page_all("status=closed") == [ids[1], ids[0]]
+    assert page_all("tag=even&limit=3") == [ids[6], ids[4], ids[2], ids[0]]
+    assert page_all("since=2026-04-03T00:00:00Z&until=2026-04-05T00:00:00Z") == [ids[3], ids[2]]
+
+
+def test_users_never_see_each_others_trades(client, auth):
+    alice, bob = new_user(), new_user()
+    trade_id = create(client, auth, alice, closed_body("120")).get_json()["id"]
+    bob_headers = auth(bob)
+    assert client.get(f"/v1/trades/{trade_id}", headers=bob_headers).status_code == 404
+    patch = client.patch(
+        f"/v1/trades/{trade_id}", json={"notes": "mine", "version": 1}, headers=bob_headers
+    )
+    assert patch.status_code == 404
+    assert client.delete(f"/v1/trades/{trade_id}", headers=bob_headers).status_code == 404
+    images = client.post(
+        f"/v1/trades/{trade_id}/images",
+        json={"content_type": "image/png", "size": 10},
+        headers=bob_headers,
+    )
+    assert images.status_code == 404
+    assert client.get("/v1/trades", headers=bob_headers).get_json()["items"] == []
+    not_found = client.get(f"/v1/trades/{trade_id}", headers=bob_headers).get_json()
+    assert "120" not in str(not_found) and "AAPL" not in str(not_found)
+    assert client.get(f"/v1/trades/{trade_id}", headers=auth(alice)).status_code == 200
+
+
+def test_requests_without_a_valid_token_are_401(client, auth):
+    response = client.get("/v1/trades")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    tampered = auth(new_user())["Authorization"][:-4] + "AAAA"
+    assert client.get("/v1/trades", headers={"Authorization": tampered}).status_code == 401
+
+
+def test_image_upload_through_a_presigned_url(client, auth, s3, settings):
+    user = new_user()
+    trade_id = create(client, auth, user).get_json()["id"]
+    data = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    upload = client.post(
+        f"/v1/trades/{trade_id}/images",
+        json={"content_type": "image/png", "size": len(data)},
+        headers=auth(user),
+    )
+    assert upload.status_code == 201
+    grant = upload.get_json()
+    put = requests.put(grant["upload_url"], data=data, headers=grant["headers"], timeout=10)
+    assert put.status_code == 200
+    stored = s3.get_object(Bucket=settings.image_bucket, Key=grant["key"])["Body"].read()
+    assert stored == data
+
+    attached = client.patch(
+        f"/v1/trades/{trade_id}", json={"images": [grant["key"]], "version": 1}, headers=auth(user)
+    )
+    assert attached.status_code == 200 and attached.get_json()["images"] == [grant["key"]]
+
+    foreign = f"users/{new_user()}/trades/{trade_id}/x.png"
+    refused = client.patch(
+        f"/v1/trades/{trade_id}",
+        json={"images": [grant["key"], foreign], "version": 2},
+        headers=auth(user),
+    )
+    assert refused.status_code == 400 and "images" in refused.get_json()["errors"]
+    too_big = client.post(
+        f"/v1/trades/{trade_id}/images",
+        json={"content_type": "image/png", "size": 50 * 1024 * 1024},
+        headers=auth(user),
+    )
+    assert too_big.status_code == 400 and "size" in too_big.get_json()["errors"]
+    wrong_type = client.post(
+        f"/v1/trades/{trade_id}/images",
+        json={"content_type": "text/html", "size": 10},
+        headers=auth(user),
+    )
+    assert wrong_type.status_code == 400 and "content_type" in wrong_type.get_json()["errors"]

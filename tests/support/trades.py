@@ -1,0 +1,26 @@
+"""Builders for trade request bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def trade_body(**overrides: Any) -> dict[str, Any]:
+    """A valid create-trade body: 10 AAPL long at 100, open."""
+    body: dict[str, Any] = {
+        "symbol": "AAPL",
+        "side": "long",
+        "quantity": "10",
+        "entry_price": "100",
+        "entered_at": "2026-03-02T14:30:00Z",
+        "fees": "1.25",
+        "tags": ["swing"],
+        "notes": "breakout",
+    }
+    body.update(overrides)
+    return body
+
+
+def closed_body(exit_price: str, **overrides: Any) -> dict[str, Any]:
+    """A closed trade: 10 long at 100 exited at `exit_price`."""
+    return trade_body(exit_price=exit_price, exited_at="2026-03-02T16:00:00Z", **overrides)

@@ -1,0 +1,69 @@
+"""A beat scheduler that sends only while it holds the leader lease in PostgreSQL.
+
+Two beats started by mistake would fire every schedule twice; with this scheduler
+the second one only follows: it marks due entries as run without sending them, so
+that if it takes over it has nothing stale to catch up on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from typing import Any
+
+from celery.beat import PersistentScheduler
+
+from fluxa import leases
+from fluxa.db import make_engine
+from fluxa.errors import DBConnectionError
+
+log = logging.getLogger("fluxa.beat")
+
+LEASE_NAME = "celery-beat"
+LEASE_TTL = dt.timedelta(seconds=30)
+FOLLOWER_TICK_SECONDS = 5.0
+
+
+class LeaderElectedScheduler(PersistentScheduler):
+    """`celery beat --scheduler workers.beat:LeaderElectedScheduler`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        settings = self.app.settings
+        settings.require("database_url")
+        self._engine = make_engine(settings.database_url, pool_size=1)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.is_leader = False
+
+    def _renew(self) -> bool:
+        try:
+            leader = leases.acquire(self._engine, LEASE_NAME, self.holder, LEASE_TTL)
+        except DBConnectionError:
+            leader = False  # unsure: better no schedule than a doubled one
+        if leader != self.is_leader:
+            log.info("beat leadership changed", extra={"leader": leader, "holder": self.holder})
+        self.is_leader = leader
+        return leader
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        if self._renew():
+            return min(super().tick(*args, **kwargs), LEASE_TTL.total_seconds() / 3)
+        self._follow()
+        return FOLLOWER_TICK_SECONDS
+
+    def _follow(self) -> None:
+        for entry in list(self.schedule.values()):
+            is_due, _ = entry.is_due()
+            if is_due:
+                self.reserve(entry)
+
+    def close(self) -> None:
+        if self.is_leader:
+            with contextlib.suppress(DBConnectionError):
+                leases.release(self._engine, LEASE_NAME, self.holder)
+        self._engine.dispose()
+        super().close()
