@@ -108,5 +108,5 @@ def stats_rebuild(user_id: str | None, everyone: bool) -> None:
         CeleryPublisher(make_celery(settings)),
         queue=settings.stats_queue,
     )
-    published = relay.request_all() if everyone else relay.request([user_id])
-    click.echo(f"rebuilds queued: {published}")
+    users = relay.request_all() if everyone else relay.request([user_id])
+    click.echo(f"rebuilds requested for {users} user(s)")

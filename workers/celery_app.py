@@ -11,6 +11,7 @@ from config import Settings
 from fluxa.aws import sqs_client
 from fluxa.messaging import TaskName
 from fluxa.queues import queue_urls, topology
+from workers.schedule import beat_schedule
 
 TASK_MODULES = ["workers.tasks.events", "workers.tasks.stats", "workers.tasks.maintenance"]
 
@@ -123,4 +124,11 @@ def make_celery(
         enable_utc=True,
         timezone="UTC",
     )
+    if include_tasks:
+        app.conf.update(
+            beat_schedule=beat_schedule(settings),
+            # One leader among beats (a lease in PostgreSQL); see workers/beat.py.
+            beat_scheduler="workers.beat:LeaderElectedScheduler",
+            beat_max_loop_interval=10,
+        )
     return app

@@ -11,13 +11,9 @@ from config import load_settings
 from config.logging import configure_logging
 from fluxa.logcontext import ContextFilter
 from workers.celery_app import make_celery
-from workers.schedule import beat_schedule
 
 settings = load_settings()
 app = make_celery(settings, include_tasks=True)
-app.conf.beat_schedule = beat_schedule(settings)
-app.conf.beat_scheduler = "workers.beat:LeaderElectedScheduler"
-app.conf.beat_max_loop_interval = 10
 
 
 @setup_logging.connect

@@ -53,5 +53,5 @@ def rebuild_stats(body: dict[str, Any]) -> Any:
     user = body.get("user_id") or principal.sub
     if user != principal.sub and not principal.is_admin:
         raise ForbiddenError("only admins may rebuild another user's stats")
-    published = current_services().stats_relay.request([user]) > 0
-    return {"user_id": user, "published": published}
+    current_services().stats_relay.request([user])
+    return {"user_id": user, "status": "requested"}

@@ -93,4 +93,4 @@ class RebuildRequestSchema(Schema):
 
 class RebuildAcceptedSchema(Schema):
     user_id = fields.String(required=True)
-    published = fields.Boolean(required=True)
+    status = fields.String(required=True, metadata={"enum": ["requested"]})

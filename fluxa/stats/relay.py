@@ -73,15 +73,18 @@ class StatsRelay:
         return sum(self._send(user) for user in users)
 
     def request(self, user_ids: Iterable[str]) -> int:
-        """On-demand rebuilds: mark the users stale (so they rebuild even if current), publish."""
+        """On-demand rebuilds: mark the users stale (so they rebuild even if current) and
+        publish where no rebuild message is already on its way. Returns how many users."""
         users = list(user_ids)
         with transaction(self._engine) as conn:
             for user in users:
                 outbox.mark_stale(conn, user)
-        return sum(self.after_commit(user) for user in users)
+        for user in users:
+            self.after_commit(user)
+        return len(users)
 
     def request_all(self, segment: int = SEGMENT_USERS) -> int:
-        """Rebuild every user, one segment (and one transaction) at a time."""
+        """Rebuild every user, one segment (and one transaction) at a time; how many users."""
         after: str | None = None
         total = 0
         while True:

@@ -157,8 +157,11 @@ def list_page(
 
 def stream_for_user(conn: Connection, user_id: str, batch: int = 1000):
     """Every trade of the user, fetched in batches (bounded memory on the driver side)."""
-    result = conn.execution_options(yield_per=batch).execute(
-        select(trades).where(trades.c.user_id == user_id).order_by(trades.c.id)
+    result = conn.execute(
+        select(trades)
+        .where(trades.c.user_id == user_id)
+        .order_by(trades.c.id)
+        .execution_options(yield_per=batch)
     )
     for row in result:
         yield from_row(row)

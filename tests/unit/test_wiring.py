@@ -22,7 +22,12 @@ def test_beat_entries_name_registered_tasks_on_known_queues():
     app = make_celery(SETTINGS, include_tasks=True)
     app.loader.import_default_modules()
     schedule = beat_schedule(SETTINGS)
-    assert "purge-expired-idempotency-keys" in schedule
+    assert set(schedule) == {
+        "rebuild-all-stats",
+        "sweep-stats-outbox",
+        "cleanup-orphan-images",
+        "purge-expired-idempotency-keys",
+    }
     for entry in schedule.values():
         assert entry["task"] in app.tasks
         assert entry["options"]["queue"] in source_queues(SETTINGS)
@@ -44,3 +49,20 @@ def test_celery_is_configured_for_sqs_semantics():
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
     assert conf.task_acks_on_failure_or_timeout is False
     assert conf.result_backend is None
+
+
+def test_schedules_fire_when_the_runbooks_say():
+    schedule = beat_schedule(SETTINGS)
+    every_six_hours = schedule["rebuild-all-stats"]["schedule"]
+    assert every_six_hours.hour == {0, 6, 12, 18} and every_six_hours.minute == {0}
+    daily = schedule["cleanup-orphan-images"]["schedule"]
+    assert len(daily.hour) == 1 and len(daily.minute) == 1
+    assert (
+        schedule["sweep-stats-outbox"]["schedule"].total_seconds() == SETTINGS.stats_sweep_seconds
+    )
+
+
+def test_worker_app_uses_the_leader_elected_beat_scheduler():
+    conf = make_celery(SETTINGS, include_tasks=True).conf
+    assert conf.beat_scheduler == "workers.beat:LeaderElectedScheduler"
+    assert set(conf.beat_schedule) == set(beat_schedule(SETTINGS))

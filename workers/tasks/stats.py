@@ -33,9 +33,9 @@ def rebuild_user_stats(self: FluxaTask, user_id: str) -> dict[str, object]:
 @shared_task(name=TaskName.REBUILD_ALL_STATS, base=FluxaTask, bind=True)
 def rebuild_all_stats(self: FluxaTask) -> int:
     """Every user's stats, requested one segment (one transaction) at a time."""
-    published = services(self.app.settings).stats_relay(self.app).request_all()
-    log.info("rebuild-all fanned out", extra={"status": "done", "published": published})
-    return published
+    users = services(self.app.settings).stats_relay(self.app).request_all()
+    log.info("rebuild-all fanned out", extra={"status": "done", "users": users})
+    return users
 
 
 @shared_task(name=TaskName.SWEEP_STATS_OUTBOX, base=FluxaTask, bind=True)

@@ -1,0 +1,131 @@
+"""Beat leadership, the scheduled jobs' effects, and orphan-image clean-up, on real parts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+
+import pytest
+import requests
+
+from fluxa import leases
+from fluxa.db import make_engine
+from fluxa.stats.relay import StatsRelay
+from fluxa.trades import repository as trades_repository
+from fluxa.trades.images import S3ImageStore, delete_orphans
+from tests.support.trades import trade_body
+from tests.support.waiting import wait_until
+from workers.beat import LeaderElectedScheduler
+from workers.celery_app import make_celery
+from workers.publisher import CeleryPublisher
+
+pytestmark = pytest.mark.integration
+
+
+def test_only_one_lease_holder_until_it_expires(engine):
+    name = f"lease-{uuid.uuid4().hex[:8]}"
+    ttl = dt.timedelta(seconds=30)
+    assert leases.acquire(engine, name, "a", ttl)
+    assert not leases.acquire(engine, name, "b", ttl)
+    assert leases.acquire(engine, name, "a", ttl)  # renewal
+    assert leases.acquire(engine, name, "a", dt.timedelta(seconds=-1))  # lapse it
+    assert leases.acquire(engine, name, "b", ttl)
+    leases.release(engine, name, "b")
+    assert leases.acquire(engine, name, "c", ttl)
+
+
+def test_two_beats_elect_one_leader_and_the_follower_never_sends(settings, tmp_path):
+    sent: list[str] = []
+
+    class Recording(LeaderElectedScheduler):
+        def apply_async(self, entry, producer=None, advance=True, **kwargs):
+            sent.append(f"{self.holder}:{entry.name}")
+            return None
+
+    app = make_celery(dataclasses.replace(settings, broker_url="memory://"))
+    app.conf.beat_schedule = {
+        "every-second": {"task": "fluxa.stats.sweep_outbox", "schedule": dt.timedelta(seconds=1)}
+    }
+    leases.release(make_engine(settings.database_url), "celery-beat", "")  # no-op if none
+    first = Recording(app=app, schedule_filename=str(tmp_path / "a"))
+    second = Recording(app=app, schedule_filename=str(tmp_path / "b"))
+    try:
+        wait_until(
+            lambda: (first.tick(), second.tick()) and (first.is_leader != second.is_leader),
+            timeout=40,
+            interval=0.5,
+            what="one leader",
+        )
+        leader, follower = (first, second) if first.is_leader else (second, first)
+        wait_until(
+            lambda: (leader.tick(), follower.tick(), len(sent) >= 2)[-1],
+            timeout=10,
+            interval=0.5,
+            what="the leader to send twice",
+        )
+        assert sent and all(s.startswith(leader.holder) for s in sent)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_rebuild_all_fans_out_to_every_user(settings, client, auth, engine, worker):
+    users = [f"user-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    for user in users:
+        client.post("/v1/trades", json=trade_body(), headers=auth(user))
+    relay = StatsRelay(engine, CeleryPublisher(make_celery(settings)), queue=settings.stats_queue)
+    before = {u: client.get("/v1/stats", headers=auth(u)).get_json()["watermark"] for u in users}
+    assert relay.request_all(segment=2) >= len(users)  # every user with trades, in segments
+    for user in users:
+        wait_until(
+            lambda u=user: (
+                (s := client.get("/v1/stats", headers=auth(u)).get_json())["watermark"] > before[u]
+                and not s["stale"]
+            ),
+            what=f"{user} rebuilt",
+        )
+
+
+def upload(client, auth, user, trade_id) -> str:
+    grant = client.post(
+        f"/v1/trades/{trade_id}/images",
+        json={"content_type": "image/png", "size": 4},
+        headers=auth(user),
+    ).get_json()
+    assert (
+        requests.put(
+            grant["upload_url"], data=b"\x89PNG", headers=grant["headers"], timeout=10
+        ).status_code
+        == 200
+    )
+    return grant["key"]
+
+
+def test_orphaned_images_are_deleted_after_the_grace_period(client, auth, engine, s3, settings):
+    user = f"user-{uuid.uuid4().hex[:8]}"
+    trade_id = client.post("/v1/trades", json=trade_body(), headers=auth(user)).get_json()["id"]
+    kept, dropped, never_attached = (upload(client, auth, user, trade_id) for _ in range(3))
+    client.patch(
+        f"/v1/trades/{trade_id}", json={"images": [kept, dropped], "version": 1}, headers=auth(user)
+    )
+    client.patch(
+        f"/v1/trades/{trade_id}", json={"images": [kept], "version": 2}, headers=auth(user)
+    )
+    store = S3ImageStore(s3, settings.image_bucket)
+
+    def referenced(keys):
+        with engine.connect() as conn:
+            return trades_repository.referenced_images(conn, keys)
+
+    delete_orphans(store, referenced, grace=dt.timedelta(hours=1))
+    assert all(store.exists(k) for k in (kept, dropped, never_attached))  # within grace
+
+    delete_orphans(
+        store,
+        referenced,
+        grace=dt.timedelta(0),
+        now=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5),
+    )
+    assert store.exists(kept)
+    assert not store.exists(dropped) and not store.exists(never_attached)

@@ -1,0 +1,184 @@
+"""Trade writes → outbox → relay → worker → trade_stats, on real parts and under faults."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import uuid
+
+import pytest
+
+from api.app import create_app
+from fluxa.db import transaction
+from fluxa.errors import ErrorCode
+from fluxa.messaging import TaskName
+from fluxa.stats import outbox
+from fluxa.stats import repository as stats_repository
+from fluxa.stats.calculator import calculate
+from fluxa.stats.rebuild import rebuild_user
+from fluxa.trades import repository as trades_repository
+from tests.integration.helpers import worker_lines
+from tests.support.sqs import receive_all
+from tests.support.trades import closed_body, trade_body
+from tests.support.waiting import wait_until
+from workers.celery_app import make_celery
+
+pytestmark = pytest.mark.integration
+
+
+def new_user() -> str:
+    return f"user-{uuid.uuid4().hex[:10]}"
+
+
+def stats_of(client, auth, user):
+    response = client.get("/v1/stats", headers=auth(user))
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def expected_stats(engine, user):
+    with engine.connect() as conn:
+        return calculate(trades_repository.stream_for_user(conn, user))
+
+
+def wait_current(client, auth, user, timeout=30):
+    return wait_until(
+        lambda: (s := stats_of(client, auth, user)) and s["computed_at"] and not s["stale"] and s,
+        timeout=timeout,
+        what=f"current stats for {user}",
+    )
+
+
+def without_meta(stats):
+    return {k: v for k, v in stats.items() if k not in {"computed_at", "watermark", "stale"}}
+
+
+def test_a_trade_write_updates_the_stats(client, auth, worker, engine):
+    user = new_user()
+    client.post("/v1/trades", json=closed_body("112"), headers=auth(user))
+    client.post("/v1/trades", json=closed_body("97", symbol="MSFT"), headers=auth(user))
+    stats = wait_current(client, auth, user)
+    assert stats["closed_trades"] == 2 and stats["wins"] == 1 and stats["losses"] == 1
+    assert stats["net_pnl"] == "87.5"  # (12 − 3) × 10 − 2 × 1.25
+    assert without_meta(stats) == expected_stats(engine, user)
+
+
+def test_stats_of_two_users_never_mix(client, auth, worker):
+    alice, bob = new_user(), new_user()
+    client.post("/v1/trades", json=closed_body("150"), headers=auth(alice))
+    client.post("/v1/trades", json=closed_body("50"), headers=auth(bob))
+    a, b = wait_current(client, auth, alice), wait_current(client, auth, bob)
+    assert (a["total_trades"], a["wins"], a["net_pnl"]) == (1, 1, "498.75")
+    assert (b["total_trades"], b["losses"], b["net_pnl"]) == (1, 1, "-501.25")
+
+
+def test_a_burst_of_writes_coalesces_into_few_rebuilds(client, auth, worker, engine):
+    user = new_user()
+    trade_id = client.post("/v1/trades", json=trade_body(), headers=auth(user)).get_json()["id"]
+    for version in range(1, 41):
+        response = client.patch(
+            f"/v1/trades/{trade_id}",
+            json={"notes": f"n{version}", "version": version},
+            headers=auth(user),
+        )
+        assert response.status_code == 200
+    stats = wait_current(client, auth, user)
+    assert stats["watermark"] == 41  # one create + 40 updates
+    rebuilds = worker_lines(worker, message="stats rebuilt", user_id=user)
+    assert 1 <= len(rebuilds) <= 10, len(rebuilds)
+    assert without_meta(stats) == expected_stats(engine, user)
+
+
+def test_broker_down_during_a_write_still_catches_up(settings, auth, worker, engine, client):
+    broken = dataclasses.replace(settings, sqs_endpoint_override="http://127.0.0.1:9")
+    offline_api = create_app(broken).test_client()
+    user = new_user()
+    response = offline_api.post("/v1/trades", json=closed_body("130"), headers=auth(user))
+    assert response.status_code == 201  # the write commits even though nothing was published
+    assert stats_of(client, auth, user)["stale"] is True
+
+    make_celery(settings).send_task(TaskName.SWEEP_STATS_OUTBOX, queue=settings.maintenance_queue)
+    stats = wait_current(client, auth, user)
+    assert stats["net_pnl"] == "298.75"
+
+
+def test_on_demand_rebuild_and_admin_rebuild(client, auth, worker):
+    user, other = new_user(), new_user()
+    client.post("/v1/trades", json=closed_body("101"), headers=auth(other))
+    first = wait_current(client, auth, other)
+
+    own = client.post("/v1/stats/rebuild", json={}, headers=auth(user))
+    assert own.status_code == 202 and own.get_json()["user_id"] == user
+    forbidden = client.post("/v1/stats/rebuild", json={"user_id": other}, headers=auth(user))
+    assert forbidden.status_code == 403
+    admin = client.post(
+        "/v1/stats/rebuild", json={"user_id": other}, headers=auth("ops", groups=("admin",))
+    )
+    assert admin.status_code == 202
+    rebuilt = wait_until(
+        lambda: (
+            (s := stats_of(client, auth, other))["watermark"] > first["watermark"]
+            and not s["stale"]
+            and s
+        ),
+        what="the admin's rebuild",
+    )
+    assert without_meta(rebuilt) == without_meta(first)
+
+
+def test_a_poison_stats_message_ends_in_the_stats_dlq(settings, worker, sqs, queue_url):
+    task_id = str(uuid.uuid4())
+    make_celery(settings).send_task(
+        TaskName.REBUILD_USER_STATS,
+        kwargs={"not_a_user": 1},
+        queue=settings.stats_queue,
+        task_id=task_id,
+    )
+    dlq = queue_url(settings.stats_dead_letter_queue)
+    [dead] = wait_until(
+        lambda: [m for m in receive_all(sqs, dlq) if m.task_id == task_id],
+        timeout=40,
+        interval=0.5,
+        what="the poison message in StatsDLQ",
+    )
+    assert dead.envelope.error_code == ErrorCode.UNHANDLED
+    assert dead.envelope.source_queue == settings.stats_queue
+    assert dead.envelope.attempts == settings.retry_max_retries + 1
+    assert dead.kwargs == {"not_a_user": 1}
+
+
+def test_concurrent_rebuilds_never_leave_an_older_result(client, auth, engine):
+    user = new_user()
+    trade_id = client.post("/v1/trades", json=trade_body(), headers=auth(user)).get_json()["id"]
+    errors: list[BaseException] = []
+
+    def rebuild_many():
+        try:
+            for _ in range(5):
+                rebuild_user(engine, user)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=rebuild_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for version in range(1, 11):
+        client.patch(
+            f"/v1/trades/{trade_id}",
+            json={"quantity": str(10 + version), "version": version},
+            headers=auth(user),
+        )
+    for thread in threads:
+        thread.join()
+    assert not errors
+    rebuild_user(engine, user)
+    with engine.connect() as conn:
+        stored = stats_repository.get(conn, user)
+        assert stored.watermark == outbox.current_version(conn, user)
+    assert stored.stats == expected_stats(engine, user)
+    with transaction(engine) as conn:
+        older = stats_repository.save_if_newer(
+            conn, user, {"stale": 1}, stored.watermark - 1, dt.datetime.now(dt.UTC)
+        )
+    assert older is False
