@@ -86,6 +86,7 @@ def test_standalone_runs_the_whole_pipeline_and_keeps_its_data(tmp_path):
             timeout=60,
         )
         assert setup.returncode == 0, setup.stderr.decode()
+        journal_round_trip(base, {**os.environ, **other_shell})
     finally:
         output = stop(process)
     assert process.returncode == 0, output
@@ -98,3 +99,76 @@ def test_standalone_runs_the_whole_pipeline_and_keeps_its_data(tmp_path):
         assert {i["event_id"] for i in listed(base, source)} == {i["event_id"] for i in items}
     finally:
         stop(restarted)
+
+
+def journal_round_trip(base: str, env: dict[str, str]) -> None:
+    """A user's journal on the standalone system: trade, partial close, image, stats."""
+    minted = subprocess.run(
+        [sys.executable, "-m", "cli", "token", "--user", "e2e-trader"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    headers = {"Authorization": f"Bearer {minted.stdout.decode().strip()}"}
+    created = requests.post(
+        f"{base}/v1/trades",
+        headers=headers,
+        timeout=10,
+        json={
+            "symbol": "AAPL",
+            "side": "long",
+            "quantity": "10",
+            "entry_price": "100",
+            "entered_at": "2026-11-20T14:30:00Z",
+            "fees": "1",
+        },
+    )
+    assert created.status_code == 201, created.text
+    trade = created.json()
+    closed = requests.patch(
+        f"{base}/v1/trades/{trade['id']}",
+        timeout=10,
+        headers={**headers, "If-Match": created.headers["ETag"]},
+        json={
+            "partial_closes": [
+                {"quantity": "4", "price": "110", "closed_at": "2026-11-20T15:00:00Z"}
+            ],
+            "exit_price": "105",
+            "exited_at": "2026-11-20T16:00:00Z",
+        },
+    )
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["realized_pnl"] == "69"  # 40 + 30 − 1
+
+    grant = requests.post(
+        f"{base}/v1/trades/{trade['id']}/images",
+        headers=headers,
+        timeout=10,
+        json={"content_type": "image/png", "size": 8},
+    ).json()
+    put = requests.put(
+        grant["upload_url"], data=b"\x89PNG\r\n\x1a\n", headers=grant["headers"], timeout=10
+    )
+    assert put.status_code == 200
+    attached = requests.patch(
+        f"{base}/v1/trades/{trade['id']}",
+        headers=headers,
+        timeout=10,
+        json={"images": [grant["key"]], "version": 2},
+    )
+    assert attached.status_code == 200 and attached.json()["images"] == [grant["key"]]
+
+    listed_trades = requests.get(f"{base}/v1/trades", headers=headers, timeout=10).json()
+    assert [t["id"] for t in listed_trades["items"]] == [trade["id"]]
+    stats = wait_until(
+        lambda: (
+            (s := requests.get(f"{base}/v1/stats", headers=headers, timeout=10).json())
+            and s["computed_at"]
+            and not s["stale"]
+            and s
+        ),
+        timeout=30,
+        what="stats of the e2e trader",
+    )
+    assert (stats["closed_trades"], stats["wins"], stats["net_pnl"]) == (1, 1, "69")
