@@ -51,6 +51,15 @@ def standalone_environ(
     }
 
 
+def worker_argv(queues: list[str], *, concurrency: int, log_level: str) -> list[str]:
+    """The command line of a Celery worker consuming `queues` (no broadcast features: SQS)."""
+    return [
+        sys.executable, "-m", "celery", "-A", "workers.worker", "worker",
+        "--concurrency", str(concurrency), "--queues", ",".join(queues),
+        "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", log_level,
+    ]  # fmt: skip
+
+
 def _wait_ready(url: str, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,23 +115,7 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
         )
         supervisor.start(
             "worker",
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "workers.worker",
-                "worker",
-                "--concurrency",
-                "2",
-                "--queues",
-                ",".join(source_queues(settings)),
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                log_level,
-            ],
+            worker_argv(source_queues(settings), concurrency=2, log_level=log_level),
             child_env,
         )
         supervisor.start(

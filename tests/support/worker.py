@@ -7,11 +7,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fluxa.standalone.run import worker_argv
 from tests.support.waiting import wait_until
 
 
@@ -28,26 +28,9 @@ class WorkerProcess:
     def start(self, concurrency: int = 2) -> None:
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        argv = worker_argv(self.queues, concurrency=concurrency, log_level="INFO")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.worker",
-                "worker",
-                "--concurrency",
-                str(concurrency),
-                "--queues",
-                ",".join(self.queues),
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-                "--hostname",
-                f"test-{os.getpid()}@%h",
-            ],
+            [*argv, "--hostname", f"test-{os.getpid()}@%h"],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
