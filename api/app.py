@@ -6,7 +6,7 @@ from flask import Flask, Response
 from flask_smorest import Api
 
 from api.auth import build_verifier
-from api.blueprints import events, ingest, ops, stats, trades
+from api.blueprints import auth, events, ingest, ops, stats, trades
 from api.problems import register_problem_handlers
 from api.request_context import register_request_context
 from api.services import build_services
@@ -36,6 +36,7 @@ def create_app(
     api.register_blueprint(events.blp)
     api.register_blueprint(trades.blp)
     api.register_blueprint(stats.blp)
+    api.register_blueprint(auth.blp)
     app.register_blueprint(ops.blp)
     register_problem_handlers(app)  # after Api(), which installs JSON error handlers of its own
 

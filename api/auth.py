@@ -1,13 +1,16 @@
-"""Bearer-token authentication for the API's user-facing blueprints."""
+"""Bearer-token authentication and scope checks for the API's blueprints."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import g, request
 
 from api.services import current_services
 from config import Settings
+from fluxa import logcontext
 from fluxa.auth import JwksKeyResolver, Principal, TokenVerifier
-from fluxa.errors import InvalidTokenError
+from fluxa.errors import ForbiddenError, InvalidTokenError
 
 
 def build_verifier(settings: Settings) -> TokenVerifier | None:
@@ -23,13 +26,29 @@ def build_verifier(settings: Settings) -> TokenVerifier | None:
 
 def authenticate() -> None:
     """`before_request` of protected blueprints: verify the bearer token, keep the caller."""
-    verifier = current_services().verifier
-    if verifier is None:
+    services = current_services()
+    if services.verifier is None:
         raise InvalidTokenError("authentication is not configured on this server")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidTokenError("missing bearer token")
-    g.principal = verifier.verify(token.strip())
+    principal = services.verifier.verify(token.strip())
+    if services.revocations.is_revoked(principal):
+        raise InvalidTokenError("token revoked (signed out)")
+    g.principal = principal
+    logcontext.bind(principal=principal.sub)
+
+
+def requires_scope(scope: str) -> Callable[[], None]:
+    """A `before_request` hook: authenticate, then demand `scope` (admins pass too)."""
+
+    def check() -> None:
+        authenticate()
+        principal = current_principal()
+        if not (principal.has_scope(scope) or principal.is_admin):
+            raise ForbiddenError(f"this needs the scope {scope}")
+
+    return check
 
 
 def current_principal() -> Principal:

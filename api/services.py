@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from config import Settings
 from fluxa.auth import TokenVerifier
+from fluxa.auth.revocation import RevocationList
 from fluxa.aws import s3_client, sqs_client
 from fluxa.db import make_engine
 from fluxa.events.ingest import EventIngestor, IngestLimits
@@ -39,6 +40,7 @@ class ApiServices:
     stats_relay: StatsRelay
     image_store: S3ImageStore
     verifier: TokenVerifier | None
+    revocations: RevocationList
     sqs: Any
 
 
@@ -77,6 +79,7 @@ def build_services(
         stats_relay=relay,
         image_store=images,
         verifier=verifier,
+        revocations=RevocationList(engine),
         sqs=sqs_client(settings),
     )
 

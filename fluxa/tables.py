@@ -1,5 +1,6 @@
 """Every table of Fluxa's schema, imported so that `fluxa.db.metadata` is complete."""
 
+from fluxa.auth.revocation import token_revocations
 from fluxa.db import metadata
 from fluxa.events.models import events
 from fluxa.idempotency.models import idempotency_keys
@@ -7,6 +8,14 @@ from fluxa.leases import leases
 from fluxa.stats.models import stats_outbox, trade_stats
 from fluxa.trades.models import trades
 
-ALL_TABLES = (events, idempotency_keys, trades, trade_stats, stats_outbox, leases)
+ALL_TABLES = (
+    events,
+    idempotency_keys,
+    trades,
+    trade_stats,
+    stats_outbox,
+    leases,
+    token_revocations,
+)
 
 __all__ = ["ALL_TABLES", "metadata"]

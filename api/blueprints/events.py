@@ -5,20 +5,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from api.auth import requires_scope
 from api.blueprint import Blueprint
 from api.schemas.events import EventDetailSchema, EventListQuerySchema, EventPageSchema
 from api.services import current_services
 from fluxa import logcontext
+from fluxa.auth.principal import SCOPE_EVENTS_READ
 from fluxa.events.repository import EventFilter
 
 log = logging.getLogger("fluxa.query")
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="Read events.")
+blp.before_request(requires_scope(SCOPE_EVENTS_READ))
 
 
 @blp.route("", methods=["GET"])
 @blp.arguments(EventListQuerySchema, location="query")
 @blp.response(200, EventPageSchema)
-@blp.problems(400, 503)
+@blp.problems(400, 401, 403, 503)
 def list_events(query: dict[str, Any]) -> Any:
     """List persisted events, newest first, with keyset pagination (`next_cursor`)."""
     logcontext.bind(service="query")
@@ -36,7 +39,7 @@ def list_events(query: dict[str, Any]) -> Any:
 
 @blp.route("/<string:event_id>", methods=["GET"])
 @blp.response(200, EventDetailSchema)
-@blp.problems(404, 503)
+@blp.problems(401, 403, 404, 503)
 def get_event(event_id: str) -> Any:
     """One persisted event: metadata, processing status and payload."""
     logcontext.bind(service="query", event_id=event_id)

@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from api.auth import current_principal, requires_scope
 from api.blueprint import Blueprint
 from api.idempotency import IdempotencyHeadersSchema, run_idempotent
 from api.problems import flatten_errors
@@ -16,6 +17,7 @@ from api.request_context import correlation_id
 from api.schemas.events import BatchAcceptedSchema, EventAcceptedSchema
 from api.services import current_services
 from fluxa import logcontext
+from fluxa.auth.principal import SCOPE_EVENTS_WRITE
 from fluxa.errors import HashMismatchError, SchemaValidationError
 from fluxa.events.hashing import NotCanonicalizable
 from fluxa.events.ingest import PreparedEvent, prepare_event
@@ -25,8 +27,9 @@ from fluxa.logcontext import Stage
 
 log = logging.getLogger("fluxa.ingest")
 blp = Blueprint("ingest", __name__, url_prefix="/v1/events", description="Send events.")
+blp.before_request(requires_scope(SCOPE_EVENTS_WRITE))
 _event_schema = EventSchema()
-_ERRORS = [400, 409, 413, 415, 422, 503]
+_ERRORS = [400, 401, 403, 409, 413, 415, 422, 503]
 
 
 class SingleEventHeadersSchema(IdempotencyHeadersSchema):
@@ -35,6 +38,11 @@ class SingleEventHeadersSchema(IdempotencyHeadersSchema):
         validate=validate.Regexp(SHA256_PATTERN, error="Must be a hex SHA-256 digest."),
         metadata={"description": "SHA-256 of the canonical payload; a mismatch is a 400."},
     )
+
+
+def _scope(route: str) -> str:
+    """Idempotency keys are per client: two clients may use the same key."""
+    return f"{route}:{current_principal().sub}"
 
 
 def _now() -> dt.datetime:
@@ -83,7 +91,7 @@ def post_event(headers: dict[str, Any], event: dict[str, Any]) -> Any:
         "status": "accepted",
     }
     return run_idempotent(
-        headers.get("idempotency_key"), "events", lambda: _enqueue([event_obj], body)
+        headers.get("idempotency_key"), _scope("events"), lambda: _enqueue([event_obj], body)
     )
 
 
@@ -169,5 +177,5 @@ def post_batch(headers: dict[str, Any], batch: dict[str, Any]) -> Any:
         "results": results,
     }
     return run_idempotent(
-        headers.get("idempotency_key"), "events.batch", lambda: _enqueue(prepared, body)
+        headers.get("idempotency_key"), _scope("events.batch"), lambda: _enqueue(prepared, body)
     )

@@ -74,6 +74,7 @@ class TokenVerifier:
         return Principal(
             sub=str(claims["sub"]),
             token_use=token_use,
+            issued_at=int(claims["iat"]),
             scopes=frozenset(scopes.split()) if isinstance(scopes, str) else frozenset(),
             groups=frozenset(g for g in groups if isinstance(g, str))
             if isinstance(groups, list)

@@ -50,8 +50,26 @@ def stop(process: subprocess.Popen[bytes]) -> str:
     return output.decode(errors="replace")
 
 
-def listed(base: str, source: str) -> list[dict]:
-    return requests.get(f"{base}/v1/events", params={"source": source}, timeout=5).json()["items"]
+def listed(base: str, source: str, headers: dict[str, str]) -> list[dict]:
+    response = requests.get(
+        f"{base}/v1/events", params={"source": source}, headers=headers, timeout=5
+    )
+    return response.json()["items"]
+
+
+def other_shell(data_dir: Path) -> dict[str, str]:
+    """The environment another shell gets from `standalone.env`."""
+    lines = (data_dir / "standalone.env").read_text().splitlines()
+    return {**os.environ, **dict(line.split("=", 1) for line in lines)}
+
+
+def token(env: dict[str, str], user: str, *scopes: str) -> dict[str, str]:
+    """Bearer headers for `user`, minted by `fluxa token` from another shell."""
+    argv = [sys.executable, "-m", "cli", "token", "--user", user]
+    for scope in scopes:
+        argv += ["--scope", scope]
+    minted = subprocess.run(argv, env=env, capture_output=True, timeout=60, check=True)
+    return {"Authorization": f"Bearer {minted.stdout.decode().strip()}"}
 
 
 def test_standalone_runs_the_whole_pipeline_and_keeps_its_data(tmp_path):
@@ -61,32 +79,34 @@ def test_standalone_runs_the_whole_pipeline_and_keeps_its_data(tmp_path):
     process = start(tmp_path, port)
     try:
         wait_until(lambda: ready(base), timeout=120, interval=0.5, what="standalone to be ready")
-        single = requests.post(f"{base}/v1/events", json=event_body(source=source), timeout=10)
+        env = other_shell(tmp_path)
+        machine = token(env, "e2e-client", "fluxa/events.write", "fluxa/events.read")
+        single = requests.post(
+            f"{base}/v1/events", json=event_body(source=source), headers=machine, timeout=10
+        )
         batch = requests.post(
             f"{base}/v1/events/batch",
             json={"events": [event_body(source=source) for _ in range(5)]},
+            headers=machine,
             timeout=10,
         )
         assert single.status_code == batch.status_code == 202
         assert single.headers["X-Correlation-ID"] == single.json()["correlation_id"]
         items = wait_until(
-            lambda: len(listed(base, source)) == 6 and listed(base, source),
+            lambda: len(listed(base, source, machine)) == 6 and listed(base, source, machine),
             timeout=30,
             what="six events listed",
         )
-        detail = requests.get(f"{base}/v1/events/{single.json()['event_id']}", timeout=5).json()
+        detail = requests.get(
+            f"{base}/v1/events/{single.json()['event_id']}", headers=machine, timeout=5
+        ).json()
         assert detail["status"] == "processed" and "marker" in detail["payload"]
 
-        env_file = (tmp_path / "standalone.env").read_text()
-        other_shell = dict(line.split("=", 1) for line in env_file.splitlines())
         setup = subprocess.run(
-            [sys.executable, "-m", "cli", "setup"],
-            env={**os.environ, **other_shell},
-            capture_output=True,
-            timeout=60,
+            [sys.executable, "-m", "cli", "setup"], env=env, capture_output=True, timeout=60
         )
         assert setup.returncode == 0, setup.stderr.decode()
-        journal_round_trip(base, {**os.environ, **other_shell})
+        journal_round_trip(base, token(env, "e2e-trader"))
     finally:
         output = stop(process)
     assert process.returncode == 0, output
@@ -96,21 +116,14 @@ def test_standalone_runs_the_whole_pipeline_and_keeps_its_data(tmp_path):
     restarted = start(tmp_path, port)
     try:
         wait_until(lambda: ready(base), timeout=120, interval=0.5, what="the restart")
-        assert {i["event_id"] for i in listed(base, source)} == {i["event_id"] for i in items}
+        ids = {i["event_id"] for i in listed(base, source, machine)}
+        assert ids == {i["event_id"] for i in items}
     finally:
         stop(restarted)
 
 
-def journal_round_trip(base: str, env: dict[str, str]) -> None:
+def journal_round_trip(base: str, headers: dict[str, str]) -> None:
     """A user's journal on the standalone system: trade, partial close, image, stats."""
-    minted = subprocess.run(
-        [sys.executable, "-m", "cli", "token", "--user", "e2e-trader"],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=True,
-    )
-    headers = {"Authorization": f"Bearer {minted.stdout.decode().strip()}"}
     created = requests.post(
         f"{base}/v1/trades",
         headers=headers,

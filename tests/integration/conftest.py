@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from api.app import create_app
 from config import Settings, load_settings
 from fluxa.auth.dev_issuer import DevIssuer
+from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
 from fluxa.aws import s3_client, sqs_client
 from fluxa.db import make_engine
 from fluxa.provisioning import setup_all
@@ -206,6 +207,22 @@ def app(settings: Settings):
     return create_app(settings)
 
 
+@pytest.fixture(scope="session")
+def machine_token(dev_issuer: DevIssuer) -> str:
+    """An event-ingesting machine client's access token (both event scopes)."""
+    return dev_issuer.mint(
+        "ingest-client", scopes=(SCOPE_EVENTS_WRITE, SCOPE_EVENTS_READ), ttl_seconds=6 * 3600
+    )
+
+
 @pytest.fixture
-def client(app):
+def client(app, machine_token: str):
+    """A test client that sends the machine client's token unless a test sends another."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {machine_token}"
+    return test_client
+
+
+@pytest.fixture
+def anonymous_client(app):
     return app.test_client()

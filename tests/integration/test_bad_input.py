@@ -59,10 +59,15 @@ def test_wrong_content_type_is_415(client):
     assert problem["code"] == "UnsupportedMediaType"
 
 
-def test_oversized_body_is_413(settings):
+def test_oversized_body_is_413(settings, machine_token):
     small = create_app(settings.__class__(**{**settings.__dict__, "max_body_bytes": 4096}))
     body = event_body(payload={"blob": "x" * 10_000})
-    problem = problem_of(small.test_client().post("/v1/events", json=body), 413)
+    problem = problem_of(
+        small.test_client().post(
+            "/v1/events", json=body, headers={"Authorization": f"Bearer {machine_token}"}
+        ),
+        413,
+    )
     assert problem["code"] == "PayloadTooLarge"
 
 

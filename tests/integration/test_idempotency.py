@@ -88,7 +88,7 @@ def test_key_in_flight_is_409(client, engine):
         seen.update(status=response.status_code, problem=response.get_json())
         return StoredResponse(202, first_response)
 
-    store.execute("events", key, same_request, first_request_still_working)
+    store.execute("events:ingest-client", key, same_request, first_request_still_working)
     assert seen["status"] == 409
     assert seen["problem"]["code"] == "IdempotencyKeyInFlight"
     replay = client.post("/v1/events", json=body, headers={"Idempotency-Key": key})
@@ -96,14 +96,15 @@ def test_key_in_flight_is_409(client, engine):
 
 
 def test_concurrent_requests_with_one_key_enqueue_once(
-    app, worker, engine, sqs, queue_url, settings
+    app, worker, engine, sqs, queue_url, settings, machine_token
 ):
     source = unique_source()
     body = event_body(source=source)
     key = f"key-{uuid.uuid4()}"
 
     def post(_: int):
-        response = app.test_client().post("/v1/events", json=body, headers={"Idempotency-Key": key})
+        headers = {"Idempotency-Key": key, "Authorization": f"Bearer {machine_token}"}
+        response = app.test_client().post("/v1/events", json=body, headers=headers)
         return response.status_code, response.get_json()
 
     with ThreadPoolExecutor(max_workers=20) as pool:

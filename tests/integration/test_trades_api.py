@@ -171,7 +171,8 @@ def test_users_never_see_each_others_trades(client, auth):
     assert client.get(f"/v1/trades/{trade_id}", headers=auth(alice)).status_code == 200
 
 
-def test_requests_without_a_valid_token_are_401(client, auth):
+def test_requests_without_a_valid_token_are_401(anonymous_client, auth):
+    client = anonymous_client
     response = client.get("/v1/trades")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')

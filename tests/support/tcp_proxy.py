@@ -79,7 +79,7 @@ class TcpProxy:
                     if not data:
                         return
                     (b if sock is a else a).sendall(data)
-        except OSError:
+        except (OSError, ValueError):  # a socket closed under us by refuse()/restore()
             return
         finally:
             self._close_pair(a, b)
