@@ -67,7 +67,7 @@ def forged_tokens(dev_issuer, tmp_path):
         .rstrip("=")
     )
     good = signed(dev_issuer)
-    head, body, sig = good.split(".")
+    head, _body, sig = good.split(".")
     tampered_body = b64({**claims(dev_issuer), "sub": "someone-else"})
     return {
         "expired": signed(dev_issuer, iat=now - 7200, exp=now - 3600),
