@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import build_verifier
 from api.blueprints import auth, events, ingest, ops, stats, trades
+from api.openapi import extend_spec
 from api.problems import register_problem_handlers
 from api.request_context import register_request_context
 from api.services import build_services
 from config import Settings, load_settings
 from fluxa.messaging import TaskPublisher
+
+SWAGGER_ASSETS_URL = "/v1/docs/assets"
 
 
 def create_app(
@@ -27,11 +31,24 @@ def create_app(
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/v1",
         OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=f"{SWAGGER_ASSETS_URL}/",
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True, "tryItOutEnabled": True},
+        API_SPEC_OPTIONS={
+            "info": {"description": "Fluxa: event pipeline and trading journal (DESIGN §5)."},
+            "security": [{"bearerAuth": []}],
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
         JSON_SORT_KEYS=False,
     )
     app.extensions["fluxa"] = build_services(settings, publisher, build_verifier(settings))
     register_request_context(app)
     api = Api(app)
+    extend_spec(api)
     api.register_blueprint(ingest.blp)
     api.register_blueprint(events.blp)
     api.register_blueprint(trades.blp)
@@ -43,5 +60,10 @@ def create_app(
     @app.get("/v1/openapi.yaml")
     def openapi_yaml() -> Response:
         return Response(api.spec.to_yaml(), mimetype="application/yaml")
+
+    @app.get(f"{SWAGGER_ASSETS_URL}/<path:filename>")
+    def swagger_assets(filename: str) -> Response:
+        # Swagger UI's files come from the installed swagger-ui-bundle: nothing is fetched.
+        return send_from_directory(swagger_ui_path, filename, max_age=3600)
 
     return app
