@@ -13,6 +13,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# The browser test drives Debian's Chromium (Playwright never downloads a browser here).
+/usr/bin/chromium:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+
 run: $(BIN)/.installed  ## fluxa standalone: PostgreSQL, SQS/S3 emulator, API, worker, beat
 	$(BIN)/fluxa standalone
 
@@ -20,5 +26,5 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint  ## unit, integration (real PostgreSQL, emulator, worker) and end-to-end tests
+test: lint /usr/bin/chromium  ## unit, integration (real PostgreSQL, emulator, worker), e2e, browser
 	$(BIN)/python -m pytest

@@ -33,7 +33,7 @@ def create_app(
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL=f"{SWAGGER_ASSETS_URL}/",
-        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True, "tryItOutEnabled": True},
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
         API_SPEC_OPTIONS={
             "info": {"description": "Fluxa: event pipeline and trading journal (DESIGN §5)."},
             "security": [{"bearerAuth": []}],
