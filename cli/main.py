@@ -12,8 +12,12 @@ from config import Settings, SettingsError, load_settings
 from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.aws import s3_client, sqs_client
 from fluxa.db import make_engine
+from fluxa.dlq.letters import DeadLetter
+from fluxa.dlq.operations import counts_by_code, peek, replay
+from fluxa.dlq.runbook import action_for
 from fluxa.migrations import upgrade
 from fluxa.provisioning import setup_all
+from fluxa.queues import queue_urls, topology
 from fluxa.stats.relay import StatsRelay
 from workers.celery_app import make_celery
 from workers.publisher import CeleryPublisher
@@ -110,3 +114,93 @@ def stats_rebuild(user_id: str | None, everyone: bool) -> None:
     )
     users = relay.request_all() if everyone else relay.request([user_id])
     click.echo(f"rebuilds requested for {users} user(s)")
+
+
+DLQ_CHOICES = click.Choice(["events", "stats"])
+
+
+def _dlq_name(settings: Settings, which: str) -> str:
+    return settings.dead_letter_queue if which == "events" else settings.stats_dead_letter_queue
+
+
+def _letter_summary(letter: DeadLetter) -> dict[str, object]:
+    envelope = letter.envelope
+    return {
+        "message_id": letter.message_id,
+        "error_code": letter.error_code,
+        "subject": letter.subject,
+        "task": letter.task.task if letter.task else None,
+        "task_id": letter.task.task_id if letter.task else None,
+        "correlation_id": letter.task.correlation_id if letter.task else None,
+        "attempts": envelope.attempts if envelope else letter.receive_count,
+        "first_failed_at": envelope.first_failed_at if envelope else None,
+        "last_failed_at": envelope.last_failed_at if envelope else None,
+        "replay_count": envelope.replay_count if envelope else 0,
+        "error_message": envelope.error_message if envelope else None,
+        "action": action_for(letter.error_code),
+    }
+
+
+@main.group()
+def dlq() -> None:
+    """Dead-letter queue triage and replay."""
+
+
+@dlq.command("inspect")
+@click.option("--queue", "which", type=DLQ_CHOICES, required=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def dlq_inspect(which: str, limit: int, as_json: bool) -> None:
+    """Counts by error code and samples; the messages stay in the queue."""
+    settings = _settings()
+    sqs = sqs_client(settings)
+    name = _dlq_name(settings, which)
+    letters = peek(sqs, queue_urls(settings, sqs)[name], limit)
+    report = {
+        "queue": name,
+        "sampled": len(letters),
+        "counts": counts_by_code(letters),
+        "messages": [_letter_summary(letter) for letter in letters],
+    }
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{name}: {len(letters)} message(s) sampled")
+    for code, count in sorted(report["counts"].items()):
+        click.echo(f"  {code:<20} {count:>6}   {action_for(code)}")
+    for item in report["messages"]:
+        click.echo(
+            f"- {item['error_code']} {item['subject'] or ''} task={item['task']} "
+            f"correlation={item['correlation_id']} attempts={item['attempts']} "
+            f"first={item['first_failed_at']} last={item['last_failed_at']}\n"
+            f"    {item['error_message'] or ''}"
+        )
+
+
+@dlq.command("replay")
+@click.option("--queue", "which", type=DLQ_CHOICES, required=True)
+@click.option("--error-code", default=None, help="Only messages with this code.")
+@click.option("--max", "max_messages", default=None, type=click.IntRange(1), help="At most N.")
+@click.option("--dry-run", is_flag=True, help="Say what would move; move nothing.")
+def dlq_replay(which: str, error_code: str | None, max_messages: int | None, dry_run: bool) -> None:
+    """Move replayable messages back to their source queue (never HashMismatch or
+    SchemaValidation)."""
+    settings = _settings()
+    sqs = sqs_client(settings)
+    urls = queue_urls(settings, sqs)
+    name = _dlq_name(settings, which)
+    sources = {spec.name for spec in topology(settings) if spec.dead_letter == name}
+    default = settings.input_queue if which == "events" else settings.stats_queue
+
+    def source_url(letter: DeadLetter) -> str:
+        envelope = letter.envelope
+        origin = envelope.source_queue if envelope and envelope.source_queue in sources else None
+        return urls[origin or default]
+
+    report = replay(
+        sqs, urls[name], source_url,
+        error_code=error_code, max_messages=max_messages, dry_run=dry_run,
+    )  # fmt: skip
+    verb = "would move" if dry_run else "moved"
+    click.echo(f"{verb}: {sum(report.moved.values())} {dict(report.moved)}")
+    click.echo(f"left:  {sum(report.left.values())} {dict(report.left)}")

@@ -1,0 +1,1 @@
+"""Dead-letter queue triage: read without consuming, and replay what may be replayed."""

@@ -1,0 +1,89 @@
+"""Dead letters as read from SQS: the Celery task message, its envelope, its code."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fluxa.deadletter import DeadLetterEnvelope
+from fluxa.errors import ErrorCode
+from fluxa.messaging import DEAD_LETTER_HEADER
+from fluxa.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
+
+UNDECODABLE = "Undecodable"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One message of a DLQ. `task` is None when the body is not a Celery message."""
+
+    message_id: str
+    receipt_handle: str
+    body: str
+    receive_count: int
+    task: TaskMessage | None
+
+    @property
+    def envelope(self) -> DeadLetterEnvelope | None:
+        return self.task.envelope if self.task else None
+
+    @property
+    def error_code(self) -> str:
+        """The envelope's code; without an envelope SQS redrive moved it (a crash loop)."""
+        if self.task is None:
+            return UNDECODABLE
+        return self.envelope.error_code if self.envelope else ErrorCode.MAX_RECEIVE_EXCEEDED.value
+
+    @property
+    def subject(self) -> str | None:
+        """The event ids or user the message is about."""
+        if self.task is None:
+            return None
+        if "user_id" in self.task.kwargs:
+            return f"user {self.task.kwargs['user_id']}"
+        events = self.task.kwargs.get("events")
+        if isinstance(events, list):
+            ids = [e.get("event_id") for e in events if isinstance(e, dict)]
+            return "events " + ", ".join(str(i) for i in ids[:5]) + (" …" if len(ids) > 5 else "")
+        return None
+
+
+def from_sqs(raw: dict[str, Any]) -> DeadLetter:
+    """Wrap a ReceiveMessage result."""
+    try:
+        task = decode_sqs_body(raw["Body"])
+    except (UndecodableMessage, ValueError, TypeError):
+        task = None
+    return DeadLetter(
+        message_id=raw["MessageId"],
+        receipt_handle=raw["ReceiptHandle"],
+        body=raw["Body"],
+        receive_count=int(raw.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
+        task=task,
+    )
+
+
+def with_replay_mark(body: str) -> str:
+    """The same SQS body with the envelope's `replay_count` raised by one.
+
+    The body keeps its encoding (plain JSON, or base64 JSON as kombu's default writes);
+    a message without an envelope (redriven by SQS) gets a minimal one.
+    """
+    encoded = False
+    try:
+        envelope = json.loads(body)
+    except json.JSONDecodeError:
+        try:
+            envelope = json.loads(base64.b64decode(body, validate=True))
+        except (binascii.Error, ValueError) as exc:
+            raise UndecodableMessage("cannot mark an undecodable body") from exc
+        encoded = True
+    headers = envelope.setdefault("headers", {})
+    mark = dict(headers.get(DEAD_LETTER_HEADER) or {"error_code": "MaxReceiveExceeded"})
+    mark["replay_count"] = int(mark.get("replay_count", 0)) + 1
+    headers[DEAD_LETTER_HEADER] = mark
+    text = json.dumps(envelope)
+    return base64.b64encode(text.encode()).decode() if encoded else text

@@ -1,0 +1,136 @@
+"""`fluxa dlq inspect` and `fluxa dlq replay` on real dead letters in the emulator."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import main
+from fluxa.dlq.operations import peek
+from fluxa.errors import ErrorCode
+from fluxa.messaging import CORRELATION_HEADER, TaskName
+from tests.integration.helpers import (
+    count_rows,
+    dead_letters_for,
+    wait_for_dead_letter,
+    wait_for_rows,
+    worker_lines,
+)
+from tests.support.builders import event_message
+from tests.support.waiting import wait_until
+from workers.celery_app import make_celery
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def celery(settings):
+    return make_celery(settings)
+
+
+def send(celery, settings, events):
+    celery.send_task(
+        TaskName.PROCESS_EVENTS,
+        kwargs={"events": events},
+        queue=settings.input_queue,
+        headers={CORRELATION_HEADER: f"cid-{uuid.uuid4().hex[:8]}"},
+    )
+
+
+def fluxa(environ, *args):
+    result = CliRunner(env=environ).invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def dead_letters(celery, settings, worker_process, sqs, queue_url, test_database):
+    """One HashMismatch and one DBConnectionError dead letter of this module's own."""
+    dlq = queue_url(settings.dead_letter_queue)
+    poison = event_message(sha256="e" * 64)
+    send(celery, settings, [poison])
+    wait_for_dead_letter(sqs, dlq, poison["event_id"])
+    outage = event_message()
+    test_database.proxy.refuse()
+    try:
+        send(celery, settings, [outage])
+        wait_for_dead_letter(sqs, dlq, outage["event_id"])
+    finally:
+        test_database.proxy.restore()
+    return poison, outage
+
+
+def test_inspect_reads_without_consuming(environ, dead_letters, sqs, queue_url, settings):
+    poison, outage = dead_letters
+    dlq = queue_url(settings.dead_letter_queue)
+    report = json.loads(
+        fluxa(environ, "dlq", "inspect", "--queue", "events", "--limit", "500", "--json")
+    )
+    assert report["counts"][ErrorCode.HASH_MISMATCH] >= 1
+    assert report["counts"][ErrorCode.DB_CONNECTION_ERROR] >= 1
+    mine = {m["subject"]: m for m in report["messages"]}
+    sample = mine[f"events {poison['event_id']}"]
+    assert sample["error_code"] == "HashMismatch" and "never retry" in sample["action"]
+    assert sample["correlation_id"] and sample["attempts"] == 1
+    assert "Safe to retry" in mine[f"events {outage['event_id']}"]["action"]
+    # Still there, untouched.
+    assert len(dead_letters_for(sqs, dlq, poison["event_id"])) == 1
+    assert len(dead_letters_for(sqs, dlq, outage["event_id"])) == 1
+
+
+def test_replay_moves_what_is_safe_and_never_poison(
+    environ, dead_letters, sqs, queue_url, settings, engine, worker
+):
+    poison, outage = dead_letters
+    dlq = queue_url(settings.dead_letter_queue)
+    dry = fluxa(environ, "dlq", "replay", "--queue", "events", "--dry-run")
+    assert "would move" in dry
+    assert len(dead_letters_for(sqs, dlq, outage["event_id"])) == 1
+
+    out = fluxa(environ, "dlq", "replay", "--queue", "events")
+    assert "HashMismatch" in out.split("left:")[1]
+    wait_for_rows(engine, [outage["event_id"]])
+    assert dead_letters_for(sqs, dlq, outage["event_id"]) == []
+    assert len(dead_letters_for(sqs, dlq, poison["event_id"])) == 1
+
+    # Even asked by name, HashMismatch stays.
+    fluxa(environ, "dlq", "replay", "--queue", "events", "--error-code", "HashMismatch")
+    assert len(dead_letters_for(sqs, dlq, poison["event_id"])) == 1
+    assert count_rows(engine, poison["event_id"]) == 0
+
+
+def test_replaying_twice_or_after_persisting_changes_nothing(
+    celery, environ, settings, sqs, queue_url, engine, worker, test_database
+):
+    dlq = queue_url(settings.dead_letter_queue)
+    event = event_message()
+    test_database.proxy.refuse()
+    try:
+        send(celery, settings, [event])
+        wait_for_dead_letter(sqs, dlq, event["event_id"])
+    finally:
+        test_database.proxy.restore()
+    [copy] = [letter for letter in peek(sqs, dlq) if event["event_id"] in (letter.subject or "")]
+
+    fluxa(environ, "dlq", "replay", "--queue", "events")
+    wait_for_rows(engine, [event["event_id"]])
+    # A crash between send and delete leaves the message in the DLQ too: replay it again.
+    sqs.send_message(QueueUrl=dlq, MessageBody=copy.body)
+    fluxa(environ, "dlq", "replay", "--queue", "events")
+    wait_until(
+        lambda: (
+            len(worker_lines(worker, message="event already persisted", event_id=event["event_id"]))
+            == 1
+        ),
+        what="the second replay to be processed",
+    )
+    assert count_rows(engine, event["event_id"]) == 1
+    replayed = [
+        line
+        for line in worker_lines(worker, message="task started")
+        if line.get("task_id") == copy.task.task_id
+    ]
+    assert len(replayed) == settings.retry_max_retries + 1 + 2  # the outage's attempts, 2 replays

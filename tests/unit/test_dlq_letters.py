@@ -1,0 +1,67 @@
+import base64
+import json
+
+import pytest
+
+from fluxa.dlq.letters import UNDECODABLE, from_sqs, with_replay_mark
+from fluxa.dlq.runbook import action_for
+from fluxa.messaging import DEAD_LETTER_HEADER
+from fluxa.taskmessage import UndecodableMessage, decode_sqs_body
+
+
+def body(headers):
+    inner = json.dumps([[], {"user_id": "u1"}, {}])
+    return json.dumps(
+        {"body": inner, "headers": {"task": "t", "id": "i", **headers}, "properties": {}}
+    )
+
+
+def raw(text):
+    return {
+        "MessageId": "m",
+        "ReceiptHandle": "r",
+        "Body": text,
+        "Attributes": {"ApproximateReceiveCount": "6"},
+    }
+
+
+def test_replay_mark_counts_up_and_keeps_the_encoding():
+    plain = body({DEAD_LETTER_HEADER: {"error_code": "DBConnectionError", "replay_count": 1}})
+    marked = decode_sqs_body(with_replay_mark(plain))
+    assert marked.headers[DEAD_LETTER_HEADER]["replay_count"] == 2
+    assert marked.kwargs == {"user_id": "u1"}
+    encoded = base64.b64encode(plain.encode()).decode()
+    assert (
+        json.loads(base64.b64decode(with_replay_mark(encoded)))["headers"][DEAD_LETTER_HEADER][
+            "replay_count"
+        ]
+        == 2
+    )
+
+
+def test_a_redriven_message_has_no_envelope_and_is_max_receive_exceeded():
+    letter = from_sqs(raw(body({})))
+    assert letter.error_code == "MaxReceiveExceeded"
+    assert letter.subject == "user u1"
+    assert letter.receive_count == 6
+    marked = decode_sqs_body(with_replay_mark(letter.body))
+    assert marked.headers[DEAD_LETTER_HEADER]["replay_count"] == 1
+
+
+def test_undecodable_bodies():
+    assert from_sqs(raw("garbage")).error_code == UNDECODABLE
+    with pytest.raises(UndecodableMessage):
+        with_replay_mark("garbage!")
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("HashMismatch", "never retry"),
+        ("DBConnectionError", "Safe to retry"),
+        ("SchemaValidation", "Fix the producer"),
+        ("Bogus", "Unknown code"),
+    ],
+)
+def test_runbook_actions(code, words):
+    assert words in action_for(code)
