@@ -15,6 +15,7 @@ from fluxa.db import make_engine
 from fluxa.dlq.letters import DeadLetter
 from fluxa.dlq.operations import counts_by_code, peek, replay
 from fluxa.dlq.runbook import action_for
+from fluxa.events import trail
 from fluxa.migrations import upgrade
 from fluxa.provisioning import setup_all
 from fluxa.queues import queue_urls, topology
@@ -204,3 +205,34 @@ def dlq_replay(which: str, error_code: str | None, max_messages: int | None, dry
     verb = "would move" if dry_run else "moved"
     click.echo(f"{verb}: {sum(report.moved.values())} {dict(report.moved)}")
     click.echo(f"left:  {sum(report.left.values())} {dict(report.left)}")
+
+
+@main.command()
+@click.argument("identifier")
+@click.option("--json", "as_json", is_flag=True)
+def trace(identifier: str, as_json: bool) -> None:
+    """Every stage of an event id or a correlation id: accepted → enqueued → persisted,
+    or dead-lettered (and replayed), from the event trail and the dead-letter queues."""
+    settings = _settings("database_url")
+    engine = make_engine(settings.database_url)
+    with engine.connect() as conn:
+        stages = trail.read(conn, identifier)
+    sqs = sqs_client(settings)
+    urls = queue_urls(settings, sqs)
+    waiting = [
+        {"event_id": letter.subject, "stage": "in_dead_letter_queue", "at": None,
+         "error_code": letter.error_code, "queue": name, "task_id": letter.task.task_id}
+        for name in (settings.dead_letter_queue, settings.stats_dead_letter_queue)
+        for letter in peek(sqs, urls[name])
+        if letter.task and identifier in (letter.body or "")
+    ]  # fmt: skip
+    rows = [*stages, *waiting]
+    if as_json:
+        click.echo(json.dumps(rows, default=str, indent=2))
+        return
+    if not rows:
+        raise click.ClickException(f"nothing recorded for {identifier}")
+    for row in rows:
+        at = row["at"].isoformat() if row.get("at") else "(now)"
+        code = f" {row['error_code']}" if row.get("error_code") else ""
+        click.echo(f"{at}  {row['event_id']}  {row['stage']}{code}  task={row.get('task_id')}")

@@ -3,6 +3,7 @@
 from fluxa.auth.revocation import token_revocations
 from fluxa.db import metadata
 from fluxa.events.models import events
+from fluxa.events.trail import event_trail
 from fluxa.idempotency.models import idempotency_keys
 from fluxa.leases import leases
 from fluxa.stats.models import stats_outbox, trade_stats
@@ -16,6 +17,7 @@ ALL_TABLES = (
     stats_outbox,
     leases,
     token_revocations,
+    event_trail,
 )
 
 __all__ = ["ALL_TABLES", "metadata"]

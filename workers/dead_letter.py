@@ -15,7 +15,8 @@ from celery import Task
 
 from fluxa.deadletter import build_envelope
 from fluxa.errors import ErrorCode
-from fluxa.messaging import CORRELATION_HEADER, DEAD_LETTER_HEADER
+from fluxa.events.trail import Delivery
+from fluxa.messaging import CORRELATION_HEADER, DEAD_LETTER_HEADER, ENQUEUED_AT_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,18 @@ def source_queue(task: Task) -> str:
 def task_headers(task: Task) -> dict[str, Any]:
     """The custom headers of the current message (correlation id, failure times …)."""
     return dict(task.request.headers or {})
+
+
+def delivery_of(task: Task) -> Delivery:
+    """How the current message came to be (for the event trail)."""
+    headers = task_headers(task)
+    enqueued = headers.get(ENQUEUED_AT_HEADER)
+    return Delivery(
+        task_id=task.request.id,
+        correlation_id=headers.get(CORRELATION_HEADER),
+        enqueued_at=dt.datetime.fromisoformat(enqueued) if enqueued else None,
+        dead_letter=headers.get(DEAD_LETTER_HEADER),
+    )
 
 
 def first_failed_at(task: Task) -> dt.datetime | None:

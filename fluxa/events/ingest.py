@@ -16,7 +16,7 @@ from typing import Any
 from fluxa.errors import HashMismatchError
 from fluxa.events.archive import claim_key
 from fluxa.events.hashing import canonical_json, sha256_hex
-from fluxa.messaging import CORRELATION_HEADER, TaskName, TaskPublisher
+from fluxa.messaging import CORRELATION_HEADER, ENQUEUED_AT_HEADER, TaskName, TaskPublisher
 from fluxa.storage import S3ObjectStore
 
 # Room left in each SQS message for the Celery/kombu envelope and headers.
@@ -159,6 +159,9 @@ class EventIngestor:
                 TaskName.PROCESS_EVENTS,
                 {"events": group},
                 queue=self._queue,
-                headers={CORRELATION_HEADER: correlation_id},
+                headers={
+                    CORRELATION_HEADER: correlation_id,
+                    ENQUEUED_AT_HEADER: dt.datetime.now(dt.UTC).isoformat(),
+                },
             )
         return len(groups)

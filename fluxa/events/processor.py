@@ -14,13 +14,21 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from fluxa.db import transaction, translated_errors
-from fluxa.errors import FluxaError, HashMismatchError, NotFoundError, SchemaValidationError
-from fluxa.events import repository
+from fluxa.errors import (
+    DBConnectionError,
+    FluxaError,
+    HashMismatchError,
+    NotFoundError,
+    SchemaValidationError,
+)
+from fluxa.events import repository, trail
 from fluxa.events.archive import build_archive
 from fluxa.events.hashing import canonical_json, sha256_hex
 from fluxa.events.schemas import EventMessageSchema
+from fluxa.events.trail import Delivery
 from fluxa.storage import S3ObjectStore
 
 _message_schema = EventMessageSchema()
@@ -110,7 +118,7 @@ class EventProcessor:
         self._engine = engine
         self._store = store
 
-    def process(self, raw_events: Sequence[Any]) -> ProcessResult:
+    def process(self, raw_events: Sequence[Any], delivery: Delivery) -> ProcessResult:
         """Process a message's events.
 
         Invalid events are returned as rejected; the rest are persisted. Raises
@@ -128,11 +136,27 @@ class EventProcessor:
         rows = self._archive(fresh)
         with transaction(self._engine) as conn:
             inserted_ids = repository.insert_events(conn, rows)
+            inserted = [e.message for e in fresh if e.event_id in inserted_ids]
+            trail.record(conn, trail.persisted_rows(inserted, delivery))
         result.inserted = [e for e in fresh if e.event_id in inserted_ids]
         result.already_present += sorted(
             e.event_id for e in fresh if e.event_id not in inserted_ids
         )
         return result
+
+    def record_dead_letters(self, rejected: Sequence[RejectedEvent], delivery: Delivery) -> None:
+        """Best effort: the trail of events that went to the DLQ (skipped if the DB is down)."""
+        rows = [
+            row
+            for r in rejected
+            if isinstance(r.raw, dict) and "event_id" in r.raw and "accepted_at" in r.raw
+            for row in trail.dead_letter_rows(r.raw, delivery, r.error.code.value)
+        ]
+        try:
+            with transaction(self._engine) as conn:
+                trail.record(conn, rows)
+        except (DBConnectionError, DBAPIError):
+            pass
 
     def _load_claimed_payloads(
         self, events: list[CheckedEvent], rejected: list[RejectedEvent]

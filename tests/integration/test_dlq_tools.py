@@ -19,7 +19,7 @@ from tests.integration.helpers import (
     wait_for_rows,
     worker_lines,
 )
-from tests.support.builders import event_message
+from tests.support.builders import event_body, event_message
 from tests.support.waiting import wait_until
 from workers.celery_app import make_celery
 
@@ -134,3 +134,32 @@ def test_replaying_twice_or_after_persisting_changes_nothing(
         if line.get("task_id") == copy.task.task_id
     ]
     assert len(replayed) == settings.retry_max_retries + 1 + 2  # the outage's attempts, 2 replays
+
+
+def test_trace_shows_every_stage_of_a_failed_dead_lettered_and_replayed_event(
+    celery, environ, settings, sqs, queue_url, engine, worker, test_database, client
+):
+    test_database.proxy.refuse()
+    try:
+        accepted = client.post("/v1/events", json=event_body()).get_json()
+        wait_for_dead_letter(sqs, queue_url(settings.dead_letter_queue), accepted["event_id"])
+        waiting = json.loads(fluxa(environ, "trace", accepted["event_id"], "--json"))
+        assert [r["stage"] for r in waiting] == ["in_dead_letter_queue"]
+    finally:
+        test_database.proxy.restore()
+    fluxa(environ, "dlq", "replay", "--queue", "events", "--error-code", "DBConnectionError")
+    wait_for_rows(engine, [accepted["event_id"]])
+
+    stages = json.loads(fluxa(environ, "trace", accepted["correlation_id"], "--json"))
+    assert [r["stage"] for r in stages] == [
+        "accepted",
+        "enqueued",
+        "dead_lettered",
+        "replayed",
+        "persisted",
+    ]
+    dead = stages[2]
+    assert dead["error_code"] == "DBConnectionError"
+    assert all(r["event_id"] == accepted["event_id"] for r in stages)
+    text = fluxa(environ, "trace", accepted["event_id"])
+    assert "persisted" in text and "DBConnectionError" in text

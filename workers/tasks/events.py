@@ -12,7 +12,7 @@ from fluxa.events.processor import ProcessResult
 from fluxa.logcontext import Stage
 from fluxa.messaging import TaskName
 from workers.base import FluxaTask
-from workers.dead_letter import dead_letter
+from workers.dead_letter import dead_letter, delivery_of
 from workers.services import services
 
 log = logging.getLogger("fluxa.processor")
@@ -23,8 +23,11 @@ def process_events(self: FluxaTask, events: Any = None, **_unknown: Any) -> dict
     """Persist a message's events; each invalid event goes to the DLQ alone."""
     if not isinstance(events, list) or not events:
         raise SchemaValidationError("message has no list of events")
-    result = services(self.app.settings).event_processor.process(events)
+    processor = services(self.app.settings).event_processor
+    delivery = delivery_of(self)
+    result = processor.process(events, delivery)
     _report(result)
+    processor.record_dead_letters(result.rejected, delivery)
     for rejected in result.rejected:
         dead_letter(
             self,
