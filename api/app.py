@@ -8,6 +8,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import build_verifier
 from api.blueprints import auth, events, ingest, ops, stats, trades
+from api.metrics import register_metrics
 from api.openapi import extend_spec
 from api.problems import register_problem_handlers
 from api.request_context import register_request_context
@@ -47,6 +48,7 @@ def create_app(
     )
     app.extensions["fluxa"] = build_services(settings, publisher, build_verifier(settings))
     register_request_context(app)
+    register_metrics(app, settings)
     api = Api(app)
     extend_spec(api)
     api.register_blueprint(ingest.blp)

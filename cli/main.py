@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import click
 
 from config import Settings, SettingsError, load_settings
+from fluxa import alarms as alarm_rules
 from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.aws import s3_client, sqs_client
 from fluxa.db import make_engine
@@ -236,3 +238,43 @@ def trace(identifier: str, as_json: bool) -> None:
         at = row["at"].isoformat() if row.get("at") else "(now)"
         code = f" {row['error_code']}" if row.get("error_code") else ""
         click.echo(f"{at}  {row['event_id']}  {row['stage']}{code}  task={row.get('task_id')}")
+
+
+@main.command()
+@click.option("--window-seconds", default=300, show_default=True, type=click.IntRange(1))
+@click.option("--json", "as_json", is_flag=True)
+def alarms(window_seconds: int, as_json: bool) -> None:
+    """Evaluate the runbook's alarms now; exit status 1 when any fires."""
+    settings = _settings("database_url")
+    engine = make_engine(settings.database_url)
+    sqs = sqs_client(settings)
+    urls = queue_urls(settings, sqs)
+    with engine.connect() as conn:
+        results = [
+            alarm_rules.processor_error_rate(
+                *alarm_rules.read_trail_outcomes(conn, dt.timedelta(seconds=window_seconds))
+            ),
+            alarm_rules.database_load(*alarm_rules.read_database_load(conn)),
+        ]
+    for name in (settings.dead_letter_queue, settings.stats_dead_letter_queue):
+        results.append(alarm_rules.dlq_depth(name, alarm_rules.read_queue_depth(sqs, urls[name])))
+    results.append(_api_alarm(settings))
+    if as_json:
+        click.echo(json.dumps([a.as_dict() for a in results], indent=2))
+    else:
+        for a in results:
+            click.echo(f"{a.state:<8}{a.name:<28}{a.value:<40}{a.threshold:<24}{a.action}")
+    if any(a.state == alarm_rules.ALARM for a in results):
+        sys.exit(1)
+
+
+def _api_alarm(settings: Settings) -> alarm_rules.Alarm:
+    action = "Set FLUXA_API_URL to the API's base URL"
+    if not settings.api_url:
+        return alarm_rules.Alarm("APIGateway5xx", alarm_rules.UNKNOWN, "-", "> 1%", action)
+    try:
+        return alarm_rules.api_5xx_rate(
+            *alarm_rules.read_api_responses(f"{settings.api_url}/metrics")
+        )
+    except OSError as exc:
+        return alarm_rules.Alarm("APIGateway5xx", alarm_rules.UNKNOWN, str(exc), "> 1%", action)

@@ -114,6 +114,12 @@ class Settings:
         "FLUXA_IMAGE_ORPHAN_GRACE_SECONDS", 24 * 3600, parse=_positive_int
     )
 
+    # prometheus-client's own variable: with it, every process of a machine writes its
+    # metrics there and one /metrics serves them all (workers included).
+    metrics_dir: str | None = _env("PROMETHEUS_MULTIPROC_DIR")
+    api_url: str | None = _env("FLUXA_API_URL", parse=_http_url)  # for `fluxa alarms`
+    worker_metrics_port: int | None = _env("FLUXA_WORKER_METRICS_PORT", parse=_positive_int)
+
     max_body_bytes: int = _env("FLUXA_MAX_BODY_BYTES", 16 * KIB * KIB, parse=_positive_int)
     idempotency_ttl_seconds: int = _env(
         "FLUXA_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, parse=_positive_int

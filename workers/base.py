@@ -15,6 +15,7 @@ from fluxa.errors import classify
 from fluxa.logcontext import Stage
 from fluxa.messaging import CORRELATION_HEADER
 from workers.dead_letter import FIRST_FAILED_HEADER, dead_letter, task_headers
+from workers.metrics import TASK_LATENCY, TASKS
 from workers.retry_policy import RetryPolicy
 
 log = logging.getLogger("fluxa.worker")
@@ -55,6 +56,8 @@ class FluxaTask(Task):
             "task succeeded",
             extra={"stage": Stage.PROCESS, "status": "succeeded", "latency_ms": _ms(started)},
         )
+        TASKS.labels(self.name, "succeeded").inc()
+        TASK_LATENCY.labels(self.name).observe(time.monotonic() - started)
         return result
 
     def _handle_failure(self, exc: Exception, started: float) -> None:
@@ -70,8 +73,10 @@ class FluxaTask(Task):
             )
             headers = task_headers(self)
             headers.setdefault(FIRST_FAILED_HEADER, dt.datetime.now(dt.UTC).isoformat())
+            TASKS.labels(self.name, "retried").inc()
             raise self.retry(exc=exc, countdown=countdown, headers=headers)
         dlq = dead_letter(self, error_code=code, error_message=f"{type(exc).__name__}: {exc}")
+        TASKS.labels(self.name, "dead_lettered").inc()
         log.error(
             "task dead-lettered",
             extra={**fields, "status": "dead_lettered", "dead_letter_queue": dlq},

@@ -10,6 +10,7 @@ from flask import Blueprint as FlaskBlueprint
 from sqlalchemy import text
 
 from api.services import ApiServices, current_services
+from fluxa.migrations import is_at_head
 
 blp = FlaskBlueprint("ops", __name__)
 READY_TIMEOUT_SECONDS = 3.0
@@ -19,6 +20,8 @@ _pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="readyz")
 def _database(services: ApiServices) -> None:
     with services.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+        if not is_at_head(conn):
+            raise RuntimeError("migrations are not at head: run fluxa db upgrade")
 
 
 def _storage(services: ApiServices) -> None:
@@ -53,7 +56,7 @@ def readyz() -> Any:
             checks[name] = "ok"
         except FutureTimeout:
             checks[name] = "timeout"
-        except Exception as exc:
-            checks[name] = f"error: {type(exc).__name__}"
+        except Exception as exc:  # any failure of a dependency means "not ready"
+            checks[name] = f"error: {type(exc).__name__}: {str(exc)[:120]}"
     ready = all(value == "ok" for value in checks.values())
     return {"status": "ready" if ready else "unready", "checks": checks}, 200 if ready else 503

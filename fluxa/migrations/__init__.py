@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 _HERE = Path(__file__).parent
 
@@ -29,6 +29,11 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def head_revision() -> str | None:
     """The newest migration this code knows."""
     return ScriptDirectory.from_config(alembic_config("postgresql+psycopg://")).get_current_head()
+
+
+def is_at_head(connection: Connection) -> bool:
+    """Whether the database `connection` reaches has every migration this code knows."""
+    return MigrationContext.configure(connection).get_current_revision() == head_revision()
 
 
 def current_revision(database_url: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 import time
@@ -31,10 +32,17 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
 
 
 def standalone_environ(
-    postgres_url: str, moto: MotoServer, issuer: DevIssuer, log_level: str
+    postgres_url: str,
+    moto: MotoServer,
+    issuer: DevIssuer,
+    log_level: str,
+    api_url: str,
+    metrics_dir: Path,
 ) -> dict[str, str]:
     """The settings every child process (and other shells, via standalone.env) uses."""
     return {
+        "FLUXA_API_URL": api_url,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "FLUXA_AUTH_ISSUER": issuer.issuer,
         "FLUXA_AUTH_AUDIENCE": issuer.client_id,
         "FLUXA_AUTH_JWKS_URL": issuer.jwks_url,
@@ -87,7 +95,13 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
         postgres = EmbeddedPostgres(data_dir / "postgres")
         moto = MotoServer(log_path=logs / "emulator.log")
         issuer = DevIssuer(data_dir / "auth")
-        env_vars = standalone_environ(postgres.ensure_database("fluxa"), moto, issuer, log_level)
+        metrics_dir = data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)  # counters start again with the processes
+        metrics_dir.mkdir()
+        env_vars = standalone_environ(
+            postgres.ensure_database("fluxa"), moto, issuer, log_level,
+            f"http://{host}:{port}", metrics_dir,
+        )  # fmt: skip
         # This process provisions the emulator itself, so it takes the children's settings.
         os.environ.update(env_vars)
         settings = load_settings(env_vars)

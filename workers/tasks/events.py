@@ -13,6 +13,7 @@ from fluxa.logcontext import Stage
 from fluxa.messaging import TaskName
 from workers.base import FluxaTask
 from workers.dead_letter import dead_letter, delivery_of
+from workers.metrics import EVENTS
 from workers.services import services
 
 log = logging.getLogger("fluxa.processor")
@@ -28,6 +29,9 @@ def process_events(self: FluxaTask, events: Any = None, **_unknown: Any) -> dict
     result = processor.process(events, delivery)
     _report(result)
     processor.record_dead_letters(result.rejected, delivery)
+    EVENTS.labels("persisted").inc(len(result.inserted))
+    EVENTS.labels("duplicate").inc(len(result.already_present))
+    EVENTS.labels("dead_lettered").inc(len(result.rejected))
     for rejected in result.rejected:
         dead_letter(
             self,

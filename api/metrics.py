@@ -1,0 +1,59 @@
+"""Prometheus metrics of the API, and `GET /metrics` (which also serves the workers' metrics
+when they share the PROMETHEUS_MULTIPROC_DIR)."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+
+from config import Settings
+
+REQUESTS = Counter(
+    "fluxa_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "fluxa_http_request_duration_seconds", "HTTP request latency", ["method", "route"]
+)
+
+
+def _route() -> str:
+    rule = request.url_rule
+    return rule.rule if rule is not None else "unmatched"
+
+
+def _start() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _record(response: Response) -> Response:
+    started = g.get("metrics_started")
+    route = _route()
+    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+    if started is not None:
+        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+    return response
+
+
+def register_metrics(app: Flask, settings: Settings) -> None:
+    """Count and time every request; serve `GET /metrics`."""
+    app.before_request(_start)
+    app.after_request(_record)
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        if settings.metrics_dir:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry, path=settings.metrics_dir)
+        else:
+            registry = DEFAULT_REGISTRY
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,108 @@
+"""Alarms from real sources, metrics, and readiness under a database outage."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+from prometheus_client.parser import text_string_to_metric_families
+
+from api.app import create_app
+from cli.main import main
+from fluxa.messaging import CORRELATION_HEADER, TaskName
+from tests.integration.helpers import wait_for_dead_letter
+from tests.support.builders import event_message
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.waiting import wait_until
+from workers.celery_app import make_celery
+
+pytestmark = pytest.mark.integration
+
+
+def alarms(environ, *args):
+    result = CliRunner(env=environ).invoke(main, ["alarms", "--json", *args])
+    return result.exit_code, {a["name"]: a for a in json.loads(result.output)}
+
+
+def drain(sqs, url):
+    """Delete every message (PurgeQueue may run once a minute only)."""
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for message in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_alarms_fire_and_clear_on_real_conditions(environ, settings, sqs, queue_url, worker):
+    stats_dlq = queue_url(settings.stats_dead_letter_queue)
+    drain(sqs, stats_dlq)
+    wait_until(
+        lambda: alarms(environ)[1]["DLQDepth[StatsDLQ]"]["state"] == "OK", what="an empty StatsDLQ"
+    )
+    sqs.send_message(QueueUrl=stats_dlq, MessageBody="a dead letter")
+    code, fired = alarms(environ)
+    assert code == 1 and fired["DLQDepth[StatsDLQ]"]["state"] == "ALARM"
+    drain(sqs, stats_dlq)
+    wait_until(
+        lambda: alarms(environ)[1]["DLQDepth[StatsDLQ]"]["state"] == "OK",
+        what="the DLQ alarm to clear",
+    )
+
+    started = time.monotonic()
+    celery = make_celery(settings)
+    poison = [event_message(sha256="d" * 64) for _ in range(3)]
+    for event in poison:
+        celery.send_task(
+            TaskName.PROCESS_EVENTS,
+            kwargs={"events": [event]},
+            queue=settings.input_queue,
+            headers={CORRELATION_HEADER: "burst"},
+        )
+    for event in poison:
+        wait_for_dead_letter(sqs, queue_url(settings.dead_letter_queue), event["event_id"])
+    window = str(int(time.monotonic() - started) + 1)
+    _, burst = alarms(environ, "--window-seconds", window)
+    assert burst["ProcessorErrorRate"]["state"] == "ALARM"
+    wait_until(
+        lambda: alarms(environ, "--window-seconds", "1")[1]["ProcessorErrorRate"]["state"] == "OK",
+        timeout=20,
+        what="the error-rate window to pass",
+    )
+    assert burst["DatabaseLoad"]["state"] in {"OK", "ALARM"}  # read from pg_stat_activity
+    assert "active=" in burst["DatabaseLoad"]["value"]
+
+
+def test_metrics_count_requests_by_route_and_status(client):
+    client.get("/v1/events/missing-one")
+    text = client.get("/metrics").get_data(as_text=True)
+    samples = [
+        s
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "fluxa_http_requests_total"
+    ]
+    assert any(
+        s.labels["route"] == "/v1/events/<string:event_id>" and s.labels["status"] == "404"
+        for s in samples
+    )
+    assert "fluxa_http_request_duration_seconds_bucket" in text
+
+
+def test_readyz_turns_unready_within_its_bound_when_postgres_hangs(settings, test_database):
+    proxy = TcpProxy(test_database.proxy.upstream)
+    url = test_database.proxied_url.replace(f":{test_database.proxy.port}/", f":{proxy.port}/")
+    app = create_app(dataclasses.replace(settings, database_url=url))
+    client = app.test_client()
+    try:
+        first = client.get("/readyz")
+        assert first.status_code == 200, first.get_json()
+        proxy.blackhole()
+        started = time.monotonic()
+        response = client.get("/readyz")
+        elapsed = time.monotonic() - started
+        assert response.status_code == 503
+        assert response.get_json()["checks"]["database"] != "ok"
+        assert elapsed < 5  # bounded even though the database never answers
+    finally:
+        proxy.close()
