@@ -3,6 +3,11 @@
 # the same FLUXA_* variables the code reads.
 set -eu
 
+# Metrics of every process in the container are gathered from one directory.
+if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+  rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+fi
+
 queues="${FLUXA_INPUT_QUEUE:-Fluxa-InputQueue},${FLUXA_STATS_QUEUE:-Fluxa-StatsQueue},${FLUXA_MAINTENANCE_QUEUE:-Fluxa-MaintenanceQueue}"
 
 case "${1:-api}" in
