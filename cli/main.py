@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -278,3 +279,23 @@ def _api_alarm(settings: Settings) -> alarm_rules.Alarm:
         )
     except OSError as exc:
         return alarm_rules.Alarm("APIGateway5xx", alarm_rules.UNKNOWN, str(exc), "> 1%", action)
+
+
+@main.command("worker-ready")
+@click.option(
+    "--max-age",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Seconds since the worker's last heartbeat.",
+)
+def worker_ready(max_age: int) -> None:
+    """Exit 0 when this machine's worker is connected to the broker and alive (its
+    heartbeat file, FLUXA_WORKER_HEARTBEAT_FILE, is fresh); 1 otherwise."""
+    settings = _settings("worker_heartbeat_file")
+    path = Path(settings.worker_heartbeat_file)
+    age = time.time() - path.stat().st_mtime if path.exists() else None
+    if age is None or age > max_age:
+        click.echo(f"not ready: last heartbeat {'never' if age is None else f'{age:.0f}s ago'}")
+        sys.exit(1)
+    click.echo(f"ready: last heartbeat {age:.0f}s ago")

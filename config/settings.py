@@ -118,6 +118,7 @@ class Settings:
     # metrics there and one /metrics serves them all (workers included).
     metrics_dir: str | None = _env("PROMETHEUS_MULTIPROC_DIR")
     api_url: str | None = _env("FLUXA_API_URL", parse=_http_url)  # for `fluxa alarms`
+    worker_heartbeat_file: str | None = _env("FLUXA_WORKER_HEARTBEAT_FILE")
     worker_metrics_port: int | None = _env("FLUXA_WORKER_METRICS_PORT", parse=_positive_int)
 
     max_body_bytes: int = _env("FLUXA_MAX_BODY_BYTES", 16 * KIB * KIB, parse=_positive_int)

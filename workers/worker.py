@@ -5,12 +5,15 @@ Settings are read here, once; a bad setting stops the process with one clear lin
 
 from __future__ import annotations
 
-from celery.signals import setup_logging, worker_init
+from pathlib import Path
+
+from celery.signals import setup_logging, worker_init, worker_ready, worker_shutdown
 
 from config import load_settings
 from config.logging import configure_logging
 from fluxa.logcontext import ContextFilter
 from workers.celery_app import make_celery
+from workers.heartbeat import Heartbeat
 from workers.metrics import serve as serve_metrics
 
 settings = load_settings()
@@ -26,3 +29,20 @@ def _json_logging(**_: object) -> None:
 @worker_init.connect
 def _metrics(**_: object) -> None:
     serve_metrics(settings)
+
+
+_heartbeats: list[Heartbeat] = []
+
+
+@worker_ready.connect
+def _start_heartbeat(sender: object = None, **_: object) -> None:
+    if settings.worker_heartbeat_file:
+        heartbeat = Heartbeat(Path(settings.worker_heartbeat_file), sender)
+        heartbeat.start()
+        _heartbeats.append(heartbeat)
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**_: object) -> None:
+    for heartbeat in _heartbeats:
+        heartbeat.stop()

@@ -182,6 +182,7 @@ def worker_process(
         **environ,
         "FLUXA_DATABASE_URL": test_database.proxied_url,
         "FLUXA_S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_proxy.port}",
+        "FLUXA_WORKER_HEARTBEAT_FILE": str(tmp_path_factory.mktemp("hb") / "worker.alive"),
     }
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     process = WorkerProcess(env, log_path, source_queues(settings))

@@ -106,3 +106,16 @@ def test_readyz_turns_unready_within_its_bound_when_postgres_hangs(settings, tes
         assert elapsed < 5  # bounded even though the database never answers
     finally:
         proxy.close()
+
+
+def test_worker_readiness_follows_its_heartbeat(worker, environ):
+    env = {**environ, "FLUXA_WORKER_HEARTBEAT_FILE": worker.env["FLUXA_WORKER_HEARTBEAT_FILE"]}
+
+    def ready(max_age: str) -> int:
+        return CliRunner(env=env).invoke(main, ["worker-ready", "--max-age", max_age]).exit_code
+
+    wait_until(lambda: ready("30") == 0, what="a fresh heartbeat")
+    worker.kill()
+    wait_until(lambda: ready("2") == 1, timeout=20, what="the heartbeat to go stale")
+    worker.start()
+    wait_until(lambda: ready("2") == 0, timeout=30, what="the restarted worker's heartbeat")
