@@ -60,7 +60,12 @@ def build_services(
         claim_check_bytes=settings.claim_check_bytes,
         max_message_bytes=settings.sqs_max_message_bytes,
     )
-    relay = StatsRelay(engine, publisher, queue=settings.stats_queue)
+    relay = StatsRelay(
+        engine,
+        publisher,
+        queue=settings.stats_queue,
+        debounce_seconds=settings.stats_debounce_seconds,
+    )
     return ApiServices(
         settings=settings,
         engine=engine,

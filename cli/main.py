@@ -115,6 +115,7 @@ def stats_rebuild(user_id: str | None, everyone: bool) -> None:
         make_engine(settings.database_url),
         CeleryPublisher(make_celery(settings)),
         queue=settings.stats_queue,
+        debounce_seconds=settings.stats_debounce_seconds,
     )
     users = relay.request_all() if everyone else relay.request([user_id])
     click.echo(f"rebuilds requested for {users} user(s)")

@@ -31,7 +31,13 @@ class TaskPublisher(Protocol):
     """Sends a task message by name; raises `BrokerUnavailable` when the broker refuses it."""
 
     def publish(
-        self, task_name: str, kwargs: dict[str, Any], *, queue: str, headers: dict[str, Any]
+        self,
+        task_name: str,
+        kwargs: dict[str, Any],
+        *,
+        queue: str,
+        headers: dict[str, Any],
+        countdown: float | None = None,
     ) -> str:
-        """Send and return the task id."""
+        """Send (to be delivered `countdown` seconds from now) and return the task id."""
         ...

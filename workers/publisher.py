@@ -16,10 +16,18 @@ class CeleryPublisher:
         self._app = app
 
     def publish(
-        self, task_name: str, kwargs: dict[str, Any], *, queue: str, headers: dict[str, Any]
+        self,
+        task_name: str,
+        kwargs: dict[str, Any],
+        *,
+        queue: str,
+        headers: dict[str, Any],
+        countdown: float | None = None,
     ) -> str:
         try:
-            result = self._app.send_task(task_name, kwargs=kwargs, queue=queue, headers=headers)
+            result = self._app.send_task(
+                task_name, kwargs=kwargs, queue=queue, headers=headers, countdown=countdown
+            )
         except Exception as exc:  # any transport failure means "not enqueued"
             raise BrokerUnavailable(f"broker refused the message: {type(exc).__name__}") from exc
         return result.id

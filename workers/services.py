@@ -37,10 +37,11 @@ class WorkerServices:
     def event_processor(self) -> EventProcessor:
         return EventProcessor(self.engine, self.payload_store)
 
-    def idempotency_store(self, settings: Settings) -> PostgresIdempotencyStore:
+    @property
+    def idempotency_store(self) -> PostgresIdempotencyStore:
         config = IdempotencyConfig(
-            ttl_seconds=settings.idempotency_ttl_seconds,
-            lock_seconds=settings.idempotency_lock_seconds,
+            ttl_seconds=self.settings.idempotency_ttl_seconds,
+            lock_seconds=self.settings.idempotency_lock_seconds,
         )
         return PostgresIdempotencyStore(self.engine, config)
 
@@ -48,7 +49,12 @@ class WorkerServices:
         return rebuild_user(self.engine, user_id)
 
     def stats_relay(self, app: Celery) -> StatsRelay:
-        return StatsRelay(self.engine, CeleryPublisher(app), queue=self.settings.stats_queue)
+        return StatsRelay(
+            self.engine,
+            CeleryPublisher(app),
+            queue=self.settings.stats_queue,
+            debounce_seconds=self.settings.stats_debounce_seconds,
+        )
 
 
 _services: dict[int, WorkerServices] = {}

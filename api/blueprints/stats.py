@@ -9,11 +9,8 @@ from api.blueprint import Blueprint
 from api.schemas.trades import RebuildAcceptedSchema, RebuildRequestSchema, StatsSchema
 from api.services import current_services
 from fluxa import logcontext
-from fluxa.db import translated_errors
 from fluxa.errors import ForbiddenError
-from fluxa.stats import outbox
-from fluxa.stats import repository as stats_repository
-from fluxa.stats.calculator import calculate
+from fluxa.stats.query import stats_for
 
 blp = Blueprint("stats", __name__, url_prefix="/v1/stats", description="Your trade statistics.")
 blp.before_request(authenticate)
@@ -29,18 +26,7 @@ def _bind() -> None:
 @blp.problems(401)
 def get_stats() -> Any:
     """The caller's TradeStats as last rebuilt (`stale` while a rebuild is pending)."""
-    user = current_principal().sub
-    with translated_errors(), current_services().engine.connect() as conn:
-        stored = stats_repository.get(conn, user)
-        version = outbox.current_version(conn, user)
-    if stored is None:
-        return {**calculate([]), "computed_at": None, "watermark": 0, "stale": version > 0}
-    return {
-        **stored.stats,
-        "computed_at": stored.computed_at,
-        "watermark": stored.watermark,
-        "stale": version > stored.watermark,
-    }
+    return stats_for(current_services().engine, current_principal().sub)
 
 
 @blp.route("/rebuild", methods=["POST"])

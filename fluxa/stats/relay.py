@@ -22,10 +22,15 @@ SEGMENT_USERS = 500
 class StatsRelay:
     """Sends `rebuild_user_stats` for users the outbox marks stale."""
 
-    def __init__(self, engine: Engine, publisher: TaskPublisher, *, queue: str) -> None:
+    def __init__(
+        self, engine: Engine, publisher: TaskPublisher, *, queue: str, debounce_seconds: float = 0
+    ) -> None:
         self._engine = engine
         self._publisher = publisher
         self._queue = queue
+        # The rebuild runs this long after the first write of a burst; writes meanwhile
+        # only bump the version, so a burst costs one rebuild (plus one for late writes).
+        self._debounce = debounce_seconds
 
     def after_commit(self, user_id: str) -> bool:
         """Publish a rebuild unless one is on its way; never fails the caller's write.

@@ -86,7 +86,7 @@ def test_a_burst_of_writes_coalesces_into_few_rebuilds(client, auth, worker, eng
     stats = wait_current(client, auth, user)
     assert stats["watermark"] == 41  # one create + 40 updates
     rebuilds = worker_lines(worker, message="stats rebuilt", user_id=user)
-    assert 1 <= len(rebuilds) <= 10, len(rebuilds)
+    assert 1 <= len(rebuilds) <= 5, len(rebuilds)  # debounced: about one per second of writes
     assert without_meta(stats) == expected_stats(engine, user)
 
 

@@ -20,8 +20,7 @@ log = logging.getLogger("fluxa.maintenance")
 @shared_task(name=TaskName.PURGE_IDEMPOTENCY_KEYS, base=FluxaTask, bind=True)
 def purge_idempotency_keys(self: FluxaTask) -> int:
     """Delete idempotency keys past their expiry; a reused key is then a new request."""
-    settings = self.app.settings
-    deleted = services(settings).idempotency_store(settings).purge_expired()
+    deleted = services(self.app.settings).idempotency_store.purge_expired()
     log.info("expired idempotency keys purged", extra={"status": "done", "deleted": deleted})
     return deleted
 
