@@ -132,13 +132,15 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        longest_hold = self.task_time_limit + self.retry_backoff_max
+        longest_hold = self.task_time_limit + max(
+            self.retry_backoff_max, self.stats_debounce_seconds
+        )
         if self.sqs_visibility_timeout <= longest_hold:
             # A message held longer than its visibility timeout is delivered
             # again while the first copy still runs (Celery's SQS caveat).
             raise SettingsError(
-                "FLUXA_SQS_VISIBILITY_TIMEOUT must exceed FLUXA_TASK_TIME_LIMIT + "
-                f"FLUXA_RETRY_BACKOFF_MAX ({longest_hold:g}s), "
+                "FLUXA_SQS_VISIBILITY_TIMEOUT must exceed FLUXA_TASK_TIME_LIMIT + the longest "
+                f"countdown (FLUXA_RETRY_BACKOFF_MAX, FLUXA_STATS_DEBOUNCE_SECONDS): {longest_hold:g}s, "
                 f"got {self.sqs_visibility_timeout}s"
             )
 

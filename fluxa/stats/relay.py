@@ -56,6 +56,7 @@ class StatsRelay:
                 {"user_id": user_id},
                 queue=self._queue,
                 headers=headers,
+                countdown=self._debounce or None,
             )
         except BrokerUnavailable:
             log.warning(

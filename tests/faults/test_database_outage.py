@@ -1,0 +1,94 @@
+"""PostgreSQL unreachable from the workers for 15 s in the middle of a run."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from fluxa.events.models import events
+from tests.faults.figures import report
+from tests.integration.helpers import worker_lines
+from tests.support.builders import event_body, unique_source
+from tests.support.sqs import events_of, receive_all
+from tests.support.waiting import wait_until
+from tests.support.worker import WorkerProcess
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+OUTAGE_SECONDS = 15
+BATCHES, BATCH = 6, 50
+
+
+def persisted(engine, source) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(events).where(events.c.source == source)
+        ).scalar_one()
+
+
+def test_postgres_outage_is_ridden_out_by_retries(
+    worker_process, test_database, client, engine, sqs, queue_url, settings, tmp_path
+):
+    # This scenario needs a retry budget longer than the outage (~20 s of backoff), so a
+    # patient worker replaces the suite's worker for its duration.
+    worker_process.stop()
+    patient = WorkerProcess(
+        {**worker_process.env, "FLUXA_RETRY_MAX_RETRIES": "16", "FLUXA_RETRY_BACKOFF_MAX": "3"},
+        tmp_path / "patient.log",
+        worker_process.queues,
+    )
+    patient.start()
+    source = unique_source()
+
+    def post_batch() -> list[str]:
+        response = client.post(
+            "/v1/events/batch", json={"events": [event_body(source=source) for _ in range(BATCH)]}
+        )
+        assert response.status_code == 202
+        return [r["event_id"] for r in response.get_json()["results"]]
+
+    try:
+        accepted = post_batch()
+        wait_until(lambda: persisted(engine, source) == BATCH, what="the first batch")
+        test_database.proxy.refuse()
+        cut = time.monotonic()
+        for _ in range(BATCHES - 1):
+            accepted += post_batch()  # ingest keeps accepting: its database path is up
+        wait_until(
+            lambda: worker_lines(patient, status="retrying", error_code="DBConnectionError"),
+            what="retries during the outage",
+        )
+        time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - cut)))  # the outage itself
+        test_database.proxy.restore()
+        restored = time.monotonic()
+        wait_until(
+            lambda: persisted(engine, source) == len(accepted),
+            timeout=60,
+            interval=0.5,
+            what="every accepted event persisted",
+        )
+        recovered = time.monotonic() - restored
+    finally:
+        test_database.proxy.restore()
+        patient.stop()
+    retries = len(worker_lines(patient, status="retrying", error_code="DBConnectionError"))
+    dead = [
+        e
+        for e in events_of(receive_all(sqs, queue_url(settings.dead_letter_queue)))
+        if e.get("source") == source
+    ]
+    report(
+        "PostgreSQL unreachable 15 s mid-run",
+        sent=len(accepted),
+        accepted=len(accepted),
+        persisted=persisted(engine, source),
+        dead_lettered=len(dead),
+        duplicates=0,
+        lost=len(accepted) - persisted(engine, source),
+        retries=retries,
+        seconds_to_recover=round(recovered, 1),
+    )
+    assert persisted(engine, source) == len(accepted) == BATCHES * BATCH
+    assert dead == [] and retries > 0
