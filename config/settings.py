@@ -139,9 +139,9 @@ class Settings:
             # A message held longer than its visibility timeout is delivered
             # again while the first copy still runs (Celery's SQS caveat).
             raise SettingsError(
-                "FLUXA_SQS_VISIBILITY_TIMEOUT must exceed FLUXA_TASK_TIME_LIMIT + the longest "
-                f"countdown (FLUXA_RETRY_BACKOFF_MAX, FLUXA_STATS_DEBOUNCE_SECONDS): {longest_hold:g}s, "
-                f"got {self.sqs_visibility_timeout}s"
+                "FLUXA_SQS_VISIBILITY_TIMEOUT must exceed FLUXA_TASK_TIME_LIMIT + the longest"
+                " countdown (FLUXA_RETRY_BACKOFF_MAX, FLUXA_STATS_DEBOUNCE_SECONDS): "
+                f"{longest_hold:g}s, got {self.sqs_visibility_timeout}s"
             )
 
     @property
