@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from api.blueprint import PROBLEM_JSON
 from fluxa.errors import ErrorCode, FluxaError
+from fluxa.validation import flatten_errors
 
 log = logging.getLogger("fluxa.api")
 
@@ -46,19 +47,6 @@ def problem(
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
     return response
-
-
-def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Turn marshmallow's nested messages into `{"events.0.type": [...]}`."""
-    if isinstance(messages, dict):
-        flat: dict[str, list[str]] = {}
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            flat.update(flatten_errors(value, name))
-        return flat
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return {prefix or "_schema": list(messages)}
-    return {prefix or "_schema": [str(messages)]}
 
 
 def _webargs_errors(exc: HTTPException) -> dict[str, list[str]] | None:

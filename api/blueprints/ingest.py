@@ -7,19 +7,18 @@ import logging
 import time
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
 from api.auth import current_principal, requires_scope
 from api.blueprint import Blueprint
 from api.idempotency import IdempotencyHeadersSchema, run_idempotent
-from api.problems import flatten_errors
 from api.request_context import correlation_id
 from api.schemas.events import BatchAcceptedSchema, EventAcceptedSchema
 from api.services import current_services
 from fluxa import logcontext
 from fluxa.auth.principal import SCOPE_EVENTS_WRITE
-from fluxa.errors import HashMismatchError, SchemaValidationError
-from fluxa.events.hashing import NotCanonicalizable
+from fluxa.errors import SchemaValidationError
+from fluxa.events.batch import prepare_batch
 from fluxa.events.ingest import PreparedEvent, prepare_event
 from fluxa.events.schemas import SHA256_PATTERN, BatchSchema, EventSchema
 from fluxa.idempotency import StoredResponse
@@ -28,7 +27,6 @@ from fluxa.logcontext import Stage
 log = logging.getLogger("fluxa.ingest")
 blp = Blueprint("ingest", __name__, url_prefix="/v1/events", description="Send events.")
 blp.before_request(requires_scope(SCOPE_EVENTS_WRITE))
-_event_schema = EventSchema()
 _ERRORS = [400, 401, 403, 409, 413, 415, 422, 503]
 
 
@@ -95,55 +93,6 @@ def post_event(headers: dict[str, Any], event: dict[str, Any]) -> Any:
     )
 
 
-def _prepare_item(raw: Any, accepted_at: dt.datetime) -> PreparedEvent:
-    if not isinstance(raw, dict):
-        raise SchemaValidationError("not an object", details={"_schema": ["Not an object."]})
-    try:
-        event = _event_schema.load(raw)
-        return prepare_event(
-            event, declared_sha256=None, correlation_id=correlation_id(), accepted_at=accepted_at
-        )
-    except ValidationError as exc:
-        raise SchemaValidationError("invalid event", details=exc.messages_dict) from exc
-    except NotCanonicalizable as exc:
-        raise SchemaValidationError("invalid payload", details={"payload": [str(exc)]}) from exc
-
-
-def _validate_batch(raw_events: list[Any]) -> tuple[list[PreparedEvent], list[dict[str, Any]]]:
-    accepted_at = _now()
-    prepared: list[PreparedEvent] = []
-    results: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(raw_events):
-        try:
-            item = _prepare_item(raw, accepted_at)
-            if item.event_id in seen:
-                raise SchemaValidationError(
-                    "duplicate", details={"event_id": ["Duplicate event_id in this batch."]}
-                )
-        except (SchemaValidationError, HashMismatchError) as exc:
-            results.append(
-                {
-                    "index": index,
-                    "status": "rejected",
-                    "code": exc.code.value,
-                    "errors": flatten_errors(exc.details),
-                }
-            )
-            continue
-        seen.add(item.event_id)
-        prepared.append(item)
-        results.append(
-            {
-                "index": index,
-                "status": "accepted",
-                "event_id": item.event_id,
-                "payload_sha256": item.payload_sha256,
-            }
-        )
-    return prepared, results
-
-
 @blp.route("/batch", methods=["POST"])
 @blp.arguments(IdempotencyHeadersSchema, location="headers")
 @blp.arguments(BatchSchema)
@@ -152,7 +101,9 @@ def _validate_batch(raw_events: list[Any]) -> tuple[list[PreparedEvent], list[di
 def post_batch(headers: dict[str, Any], batch: dict[str, Any]) -> Any:
     """Accept up to 500 events; invalid items are rejected one by one, the rest accepted."""
     logcontext.bind(service="ingest")
-    prepared, results = _validate_batch(batch["events"])
+    prepared, results = prepare_batch(
+        batch["events"], correlation_id=correlation_id(), accepted_at=_now()
+    )
     rejected = [r for r in results if r["status"] == "rejected"]
     log.info(
         "batch validated",

@@ -1,4 +1,4 @@
-from api.problems import flatten_errors
+from fluxa.validation import flatten_errors
 
 
 def test_nested_messages_become_dotted_fields():

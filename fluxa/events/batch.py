@@ -1,0 +1,60 @@
+"""Validating a batch item by item: one bad event rejects only itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import ValidationError
+
+from fluxa.errors import HashMismatchError, SchemaValidationError
+from fluxa.events.hashing import NotCanonicalizable
+from fluxa.events.ingest import PreparedEvent, prepare_event
+from fluxa.events.schemas import EventSchema
+from fluxa.validation import flatten_errors
+
+_event_schema = EventSchema()
+
+
+def prepare_item(raw: Any, *, correlation_id: str, accepted_at: dt.datetime) -> PreparedEvent:
+    """Validate and prepare one batch item; raises `SchemaValidationError`/`HashMismatchError`."""
+    if not isinstance(raw, dict):
+        raise SchemaValidationError("not an object", details={"_schema": ["Not an object."]})
+    try:
+        event = _event_schema.load(raw)
+        return prepare_event(
+            event, declared_sha256=None, correlation_id=correlation_id, accepted_at=accepted_at
+        )
+    except ValidationError as exc:
+        raise SchemaValidationError("invalid event", details=exc.messages_dict) from exc
+    except NotCanonicalizable as exc:
+        raise SchemaValidationError("invalid payload", details={"payload": [str(exc)]}) from exc
+
+
+def prepare_batch(
+    raw_events: list[Any], *, correlation_id: str, accepted_at: dt.datetime
+) -> tuple[list[PreparedEvent], list[dict[str, Any]]]:
+    """The accepted events, and one result per item in order (accepted or rejected)."""
+    prepared: list[PreparedEvent] = []
+    results: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_events):
+        try:
+            item = prepare_item(raw, correlation_id=correlation_id, accepted_at=accepted_at)
+            if item.event_id in seen:
+                raise SchemaValidationError(
+                    "duplicate", details={"event_id": ["Duplicate event_id in this batch."]}
+                )
+        except (SchemaValidationError, HashMismatchError) as exc:
+            results.append(
+                {"index": index, "status": "rejected", "code": exc.code.value,
+                 "errors": flatten_errors(exc.details)}
+            )  # fmt: skip
+            continue
+        seen.add(item.event_id)
+        prepared.append(item)
+        results.append(
+            {"index": index, "status": "accepted", "event_id": item.event_id,
+             "payload_sha256": item.payload_sha256}
+        )  # fmt: skip
+    return prepared, results
