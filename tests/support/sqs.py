@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from fluxa.taskmessage import TaskMessage, decode_sqs_body
+from fluxa.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
 
 
 def receive_all(sqs: Any, url: str, *, delete: bool = False) -> list[TaskMessage]:
-    """Every message now visible in the queue, decoded; left in the queue unless `delete`."""
+    """Every Celery message now visible in the queue, decoded (others are skipped); all
+    are left in the queue unless `delete`."""
     handles: list[str] = []
     messages: list[TaskMessage] = []
     while True:
@@ -18,8 +20,9 @@ def receive_all(sqs: Any, url: str, *, delete: bool = False) -> list[TaskMessage
         if not batch:
             break
         for raw in batch:
-            messages.append(decode_sqs_body(raw["Body"]))
             handles.append(raw["ReceiptHandle"])
+            with contextlib.suppress(UndecodableMessage):  # e.g. a poison test's garbage
+                messages.append(decode_sqs_body(raw["Body"]))
     for handle in handles:
         if delete:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)

@@ -1,4 +1,4 @@
-"""PostgreSQL unreachable from the workers for 15 s in the middle of a run."""
+"""PostgreSQL, or S3, unreachable from the workers for 15 s in the middle of a run."""
 
 from __future__ import annotations
 
@@ -28,9 +28,15 @@ def persisted(engine, source) -> int:
         ).scalar_one()
 
 
-def test_postgres_outage_is_ridden_out_by_retries(
-    worker_process, test_database, client, engine, sqs, queue_url, settings, tmp_path
-):
+@pytest.mark.parametrize(
+    ("dependency", "error_code"),
+    [("database", "DBConnectionError"), ("storage", "StorageUnavailable")],
+)
+def test_an_outage_is_ridden_out_by_retries(
+    worker_process, test_database, s3_proxy, client, engine, sqs, queue_url, settings, tmp_path,
+    dependency, error_code,
+):  # fmt: skip
+    proxy = test_database.proxy if dependency == "database" else s3_proxy
     # This scenario needs a retry budget longer than the outage (~20 s of backoff), so a
     # patient worker replaces the suite's worker for its duration.
     worker_process.stop()
@@ -52,16 +58,16 @@ def test_postgres_outage_is_ridden_out_by_retries(
     try:
         accepted = post_batch()
         wait_until(lambda: persisted(engine, source) == BATCH, what="the first batch")
-        test_database.proxy.refuse()
+        proxy.refuse()
         cut = time.monotonic()
         for _ in range(BATCHES - 1):
             accepted += post_batch()  # ingest keeps accepting: its database path is up
         wait_until(
-            lambda: worker_lines(patient, status="retrying", error_code="DBConnectionError"),
+            lambda: worker_lines(patient, status="retrying", error_code=error_code),
             what="retries during the outage",
         )
         time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - cut)))  # the outage itself
-        test_database.proxy.restore()
+        proxy.restore()
         restored = time.monotonic()
         wait_until(
             lambda: persisted(engine, source) == len(accepted),
@@ -71,16 +77,16 @@ def test_postgres_outage_is_ridden_out_by_retries(
         )
         recovered = time.monotonic() - restored
     finally:
-        test_database.proxy.restore()
+        proxy.restore()
         patient.stop()
-    retries = len(worker_lines(patient, status="retrying", error_code="DBConnectionError"))
+    retries = len(worker_lines(patient, status="retrying", error_code=error_code))
     dead = [
         e
         for e in events_of(receive_all(sqs, queue_url(settings.dead_letter_queue)))
         if e.get("source") == source
     ]
     report(
-        "PostgreSQL unreachable 15 s mid-run",
+        f"{dependency} unreachable 15 s mid-run",
         sent=len(accepted),
         accepted=len(accepted),
         persisted=persisted(engine, source),
