@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint
+.PHONY: run test lint soak
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,6 @@ lint: $(BIN)/.installed
 
 test: lint /usr/bin/chromium  ## unit, integration (real PostgreSQL, emulator, worker), e2e, browser
 	$(BIN)/python -m pytest
+
+soak: $(BIN)/.installed  ## the fault suite's full profile: 50,000 events through random faults
+	$(BIN)/python -m pytest -m faults tests/faults --soak-events 50000 --timeout 3600 -s

@@ -10,10 +10,13 @@ import uuid
 import pytest
 
 from api.app import create_app
+from fluxa.dlq.letters import DeadLetter, from_sqs
 from fluxa.messaging import CORRELATION_HEADER
 from tests.faults.figures import report
 from tests.integration.helpers import rows_for, wait_for_rows
 from tests.support.builders import event_body, unique_source
+from tests.support.poison_tasks import CRASHES_PROCESS, RAISES_FOREVER
+from tests.support.sqs import queue_depth, receive_raw
 from tests.support.trades import trade_body
 from tests.support.waiting import wait_until
 from workers.celery_app import make_celery
@@ -24,40 +27,70 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 def test_poison_messages_end_in_the_dlq_and_the_worker_keeps_serving(
     settings, sqs, queue_url, client, worker, engine
 ):
+    """Four kinds of poison, each once in the DLQ with its code; the worker serves on."""
     source_queue = queue_url(settings.input_queue)
     dlq = queue_url(settings.dead_letter_queue)
     marker = uuid.uuid4().hex
     started = time.monotonic()
     sqs.send_message(QueueUrl=source_queue, MessageBody=f"not a message {marker}")
-    make_celery(settings).send_task(
-        "fluxa.no_such_task",
-        kwargs={"marker": marker},
-        queue=settings.input_queue,
-        headers={CORRELATION_HEADER: marker},
-    )
+    sender = make_celery(settings)
+    for task in ("fluxa.no_such_task", RAISES_FOREVER, CRASHES_PROCESS):
+        sender.send_task(
+            task,
+            kwargs={"marker": marker},
+            queue=settings.input_queue,
+            headers={CORRELATION_HEADER: marker},
+        )
     healthy = client.post("/v1/events", json=event_body()).get_json()["event_id"]
-    wait_for_rows(engine, [healthy])  # the worker serves others meanwhile
+    wait_for_rows(engine, [healthy])  # served while poison circulates
 
-    def arrived():
-        raw = sqs.receive_message(
-            QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=1
-        ).get("Messages", [])
-        return [m for m in raw if marker in m["Body"]]
+    letters: dict[str, DeadLetter] = {}
 
-    found = {}
+    def all_four_arrived() -> bool:
+        letters.update({m.message_id: m for m in _letters_with(sqs, dlq, marker)})
+        return len(letters) >= 4
+
     wait_until(
-        lambda: found.update({m["MessageId"]: m for m in arrived()}) or len(found) >= 2,
-        timeout=settings.sqs_visibility_timeout * (settings.sqs_max_receive_count + 2),
+        all_four_arrived,
+        timeout=settings.sqs_visibility_timeout * (settings.sqs_max_receive_count + 3),
         interval=0.5,
-        what="both poison messages in the DLQ",
+        what="the four poison messages in the DLQ",
     )
+    seconds_to_dlq = round(time.monotonic() - started, 1)
+    # A crash must not leave copies behind that circulate (and crash) again.
+    wait_until(lambda: queue_depth(sqs, source_queue) == 0, timeout=30, what="input queue empty")
+    assert worker.running, "the worker's main process survived its child's crash"
+    after = client.post("/v1/events", json=event_body()).get_json()["event_id"]
+    wait_for_rows(engine, [after])
+
+    by_task = {(m.task.task if m.task else None): m for m in letters.values()}
+    codes = {task: letter.error_code for task, letter in by_task.items()}
     report(
-        "poison messages (undecodable, unknown task)",
-        sent=2,
-        dead_lettered=len(found),
-        seconds_to_dlq=round(time.monotonic() - started, 1),
+        "poison messages (undecodable, unknown task, raises forever, crashes its process)",
+        sent=4,
+        dead_lettered=len(letters),
+        codes=codes,
+        seconds_to_dlq=seconds_to_dlq,
+        worker_kept_serving=True,
     )
-    assert len(found) == 2
+    assert len(letters) == 4 == len(_letters_with(sqs, dlq, marker))
+    assert codes == {
+        None: "Undecodable",
+        "fluxa.no_such_task": "MaxReceiveExceeded",
+        RAISES_FOREVER: "Unhandled",
+        CRASHES_PROCESS: "MaxReceiveExceeded",
+    }
+    envelope = by_task[RAISES_FOREVER].envelope
+    assert envelope is not None and envelope.attempts == settings.retry_max_retries + 1
+
+
+def _letters_with(sqs, dlq: str, marker: str) -> list[DeadLetter]:
+    """The DLQ's messages that carry `marker`, each once, left in the queue."""
+    return [
+        from_sqs(raw)
+        for raw in receive_raw(sqs, dlq, attributes=["ApproximateReceiveCount"])
+        if marker in raw["Body"]
+    ]
 
 
 def test_broker_unreachable_during_ingest_is_503_and_nothing_is_accepted(

@@ -186,7 +186,10 @@ def worker_process(
         "FLUXA_WORKER_HEARTBEAT_FILE": str(tmp_path_factory.mktemp("hb") / "worker.alive"),
     }
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    process = WorkerProcess(env, log_path, source_queues(settings))
+    # The test worker also registers tasks that fail forever or crash their process.
+    process = WorkerProcess(
+        env, log_path, source_queues(settings), include=("tests.support.poison_tasks",)
+    )
     process.start()
     yield process
     process.stop()

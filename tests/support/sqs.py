@@ -8,26 +8,38 @@ from typing import Any
 from fluxa.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
 
 
-def receive_all(sqs: Any, url: str, *, delete: bool = False) -> list[TaskMessage]:
-    """Every Celery message now visible in the queue, decoded (others are skipped); all
+def receive_raw(
+    sqs: Any, url: str, *, delete: bool = False, attributes: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Every message now visible in the queue, each once (ReceiveMessage results); all
     are left in the queue unless `delete`."""
-    handles: list[str] = []
-    messages: list[TaskMessage] = []
+    received: list[dict[str, Any]] = []
     while True:
         batch = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=20, WaitTimeSeconds=0
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=20,
+            WaitTimeSeconds=0,
+            AttributeNames=attributes or [],
         ).get("Messages", [])
         if not batch:
             break
-        for raw in batch:
-            handles.append(raw["ReceiptHandle"])
-            with contextlib.suppress(UndecodableMessage):  # e.g. a poison test's garbage
-                messages.append(decode_sqs_body(raw["Body"]))
-    for handle in handles:
+        received.extend(batch)
+    for raw in received:
+        handle = raw["ReceiptHandle"]
         if delete:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
         else:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    return received
+
+
+def receive_all(sqs: Any, url: str, *, delete: bool = False) -> list[TaskMessage]:
+    """Every Celery message now visible in the queue, decoded (others are skipped)."""
+    messages: list[TaskMessage] = []
+    for raw in receive_raw(sqs, url, delete=delete):
+        with contextlib.suppress(UndecodableMessage):  # e.g. a poison test's garbage
+            messages.append(decode_sqs_body(raw["Body"]))
     return messages
 
 

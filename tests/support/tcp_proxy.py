@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import select
 import socket
 import threading
+
+from tests.support.waiting import wait_until
 
 
 class TcpProxy:
@@ -118,8 +121,18 @@ class TcpProxy:
         if self._mode == "blackhole":
             self._drop_connections()
         if self._listener is None:
-            self._listener = self._listen(self.port)
+            # The accept loop may still sit in accept() on the closed listener for up to
+            # its 0.2 s timeout, holding the port; bind again once it lets go.
+            self._listener = wait_until(self._rebind, timeout=5, interval=0.05, what="rebind")
         self._mode = "forward"
+
+    def _rebind(self) -> socket.socket | None:
+        try:
+            return self._listen(self.port)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            return None
 
     def close(self) -> None:
         self._stopped = True

@@ -18,10 +18,17 @@ from tests.support.waiting import wait_until
 class WorkerProcess:
     """`celery -A workers.worker worker` with its JSON log in a file the test can read."""
 
-    def __init__(self, env: Mapping[str, str], log_path: Path, queues: list[str]) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        log_path: Path,
+        queues: list[str],
+        include: tuple[str, ...] = (),
+    ) -> None:
         self.env = dict(env)
         self.log_path = log_path
         self.queues = queues
+        self.include = include
         self.process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
@@ -29,6 +36,8 @@ class WorkerProcess:
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         argv = worker_argv(self.queues, concurrency=concurrency, log_level="INFO")
+        if self.include:
+            argv += ["--include", ",".join(self.include)]
         self.process = subprocess.Popen(
             [*argv, "--hostname", f"test-{os.getpid()}@%h"],
             env=self.env,
