@@ -8,26 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.fuzz import event_like, json_values, printable
+
 pytestmark = pytest.mark.integration
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
-    ),
-    max_leaves=10,
-)
-event_like = st.fixed_dictionaries(
-    {},
-    optional={
-        "type": json_values | st.just("trade.executed"),
-        "source": json_values | st.just("fuzz"),
-        "occurred_at": json_values | st.just("2026-01-01T00:00:00Z"),
-        "payload": json_values | st.just({"a": 1}),
-        "event_id": json_values,
-        "payload_sha256": json_values,
-    },
-)
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -76,7 +60,7 @@ def test_list_query_never_5xx(client, params):
 @given(
     headers=st.dictionaries(
         st.sampled_from(["Idempotency-Key", "X-Payload-SHA256", "X-Correlation-ID"]),
-        st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=300),
+        printable,
     )
 )
 def test_headers_never_5xx(client, headers):
