@@ -21,13 +21,14 @@ import pytest
 from sqlalchemy import func, select, text
 
 from api.app import create_app
+from fluxa.dlq.letters import from_sqs
 from fluxa.events.models import events
 from fluxa.stats.calculator import calculate
 from fluxa.trades import repository as trades_repository
 from tests.faults.figures import report
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
-from tests.support.sqs import events_of, receive_all
+from tests.support.sqs import events_of, receive_all, receive_raw
 from tests.support.trades import trade_body
 from tests.support.waiting import wait_until
 from tests.support.worker import WorkerProcess
@@ -246,6 +247,7 @@ def test_soak_with_random_faults(
         faults=dict(ledger.faults),
         persisted=len(ids),
         dead_lettered=len(dead),
+        dead_letter_codes=_dead_letter_codes(sqs, queue_url, settings, source),
         duplicates=len(ids) - len(set(ids)) + sum(1 for n in processed.values() if n > 1),
         lost=len(lost),
         missing_objects=len(missing_objects),
@@ -272,6 +274,17 @@ def test_soak_with_random_faults(
 def _dead_letters(sqs, queue_url, settings, source: str) -> list[dict[str, Any]]:
     messages = receive_all(sqs, queue_url(settings.dead_letter_queue))
     return [e for e in events_of(messages) if e.get("source") == source]
+
+
+def _dead_letter_codes(sqs, queue_url, settings, source: str) -> dict[str, int]:
+    """Dead-lettered events of this run by error code (what to look at when not 0)."""
+    codes: Counter[str] = Counter()
+    for raw in receive_raw(sqs, queue_url(settings.dead_letter_queue)):
+        letter = from_sqs(raw)
+        if letter.task is not None:
+            mine = [e for e in events_of([letter.task]) if e.get("source") == source]
+            codes[letter.error_code] += len(mine)
+    return {code: n for code, n in codes.items() if n}
 
 
 def _exists(s3, settings, key: str) -> bool:

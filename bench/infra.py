@@ -1,0 +1,175 @@
+"""The parts every benchmark runs on: PostgreSQL, the SQS/S3 emulator, a token issuer,
+and Fluxa's own processes (gunicorn, Celery workers) started as they run in production."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+import psutil
+import psycopg
+import requests
+from sqlalchemy.engine import make_url
+
+from config import Settings, load_settings
+from fluxa.auth.dev_issuer import DevIssuer
+from fluxa.aws import s3_client, sqs_client
+from fluxa.migrations import upgrade
+from fluxa.provisioning import setup_all
+from fluxa.queues import source_queues
+from fluxa.standalone.emulator import MotoServer
+from fluxa.standalone.ports import free_port
+from fluxa.standalone.postgres import EmbeddedPostgres
+from fluxa.standalone.run import standalone_environ, worker_argv
+from tests.support.waiting import wait_until
+
+EMULATOR_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def libpq(url: str) -> str:
+    """The libpq form of a SQLAlchemy URL (for psycopg directly)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+class Infra:
+    """Started once per `make bench`; each benchmark takes a fresh database and queues."""
+
+    def __init__(self, root: Path, database_url: str | None) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.recording = root / "emulator-requests.jsonl"
+        os.environ["MOTO_RECORDER_FILEPATH"] = str(self.recording)  # read by the emulator
+        for key, value in EMULATOR_CREDENTIALS.items():  # boto3 in this process needs some
+            os.environ.setdefault(key, value)
+        self._embedded = None if database_url else EmbeddedPostgres(root / "postgres")
+        self.server_url = database_url or self._embedded.url()
+        self.moto = MotoServer(log_path=root / "emulator.log")
+        self.issuer = DevIssuer(root / "auth")
+        self._processes: list[subprocess.Popen[bytes]] = []
+
+    def close(self) -> None:
+        for process in self._processes:
+            stop(process)
+        self.moto.stop()
+        if self._embedded:
+            self._embedded.stop()
+
+    def fresh_database(self) -> str:
+        """A new, migrated database; its SQLAlchemy URL."""
+        name = f"fluxa_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(libpq(self.server_url), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = make_url(self.server_url).set(drivername="postgresql+psycopg", database=name)
+        url = url.render_as_string(hide_password=False)
+        upgrade(url)
+        return url
+
+    def environ(self, database_url: str, **overrides: str) -> dict[str, str]:
+        """Production settings (defaults) on these parts, with fresh queue names."""
+        suffix = uuid.uuid4().hex[:6]
+        env = standalone_environ(
+            database_url, self.moto, self.issuer, "INFO", "http://127.0.0.1", self.root / "metrics"
+        )
+        env |= {
+            "FLUXA_INPUT_QUEUE": f"Bench-Input-{suffix}",
+            "FLUXA_STATS_QUEUE": f"Bench-Stats-{suffix}",
+            "FLUXA_MAINTENANCE_QUEUE": f"Bench-Maintenance-{suffix}",
+            "FLUXA_DLQ": f"Bench-DLQ-{suffix}",
+            "FLUXA_SQS_WAIT_SECONDS": "1",
+        }
+        env.pop("PROMETHEUS_MULTIPROC_DIR")
+        return env | overrides
+
+    def settings(self, env: Mapping[str, str]) -> Settings:
+        """The settings of `env`, with its queues and buckets created in the emulator."""
+        settings = load_settings(env)
+        setup_all(settings, sqs_client(settings), s3_client(settings))
+        return settings
+
+    def start(self, argv: list[str], env: Mapping[str, str], log_name: str) -> subprocess.Popen:
+        log = open(self.root / log_name, "ab")  # noqa: SIM115 - owned by the child
+        process = subprocess.Popen(
+            argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+        )
+        self._processes.append(process)
+        return process
+
+    def gunicorn(
+        self, app: str, env: Mapping[str, str], workers: int
+    ) -> tuple[subprocess.Popen, str]:
+        """`gunicorn app` on a free port, once it answers."""
+        port = free_port()
+        argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+                "--workers", str(workers), app]  # fmt: skip
+        process = self.start(argv, env, "gunicorn.log")
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _answers(url), timeout=60, interval=0.2, what=f"{app} to answer")
+        return process, url
+
+    def worker(
+        self, env: Mapping[str, str], settings: Settings, concurrency: int
+    ) -> subprocess.Popen:
+        """A Celery worker on Fluxa's queues, as `fluxa standalone` starts it."""
+        argv = worker_argv(source_queues(settings), concurrency=concurrency, log_level="INFO")
+        return self.start(argv, env, "worker.log")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url + "/healthz", timeout=2).status_code < 500
+    except requests.ConnectionError:
+        return False
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MiB."""
+    root = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+
+
+class EmulatorRecording:
+    """The emulator's own request log (moto's recorder), counted by service and action."""
+
+    def __init__(self, infra: Infra) -> None:
+        self._api = f"{infra.moto.endpoint}/moto-api/recorder"
+        self._path = infra.recording
+
+    def __enter__(self) -> EmulatorRecording:
+        requests.post(f"{self._api}/reset-recording", timeout=10)
+        requests.post(f"{self._api}/start-recording", timeout=10)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        requests.post(f"{self._api}/stop-recording", timeout=10)
+
+    def counts(self) -> Counter[str]:
+        """Requests by `SQS <Action>` or `S3 <METHOD>`."""
+        counts: Counter[str] = Counter()
+        for line in self._path.read_text().splitlines():
+            entry = json.loads(line)
+            target = entry["headers"].get("X-Amz-Target", "")
+            if target.startswith("AmazonSQS."):
+                counts["SQS " + target.removeprefix("AmazonSQS.")] += 1
+            else:
+                counts[f"S3 {entry['method']}"] += 1
+        return counts

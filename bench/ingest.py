@@ -1,0 +1,94 @@
+"""Ingest: POST /v1/events/batch and POST /v1/events under gunicorn, against a bare echo."""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+from dataclasses import dataclass
+
+from bench.infra import Infra, stop
+from bench.load import run_load
+from bench.measure import Comparison, percentile
+
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    rounds: int
+    clients: int
+    batch_requests: int  # per client and round
+    single_requests: int
+    gunicorn_workers: int
+
+
+def _event() -> dict:
+    return {
+        "type": "trade.executed",
+        "source": "bench",
+        "occurred_at": "2026-11-01T12:00:00Z",
+        "payload": {"symbol": "AAPL", "qty": 10, "price": "101.25", "n": uuid.uuid4().hex},
+    }
+
+
+def redis_available() -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+def run(infra: Infra, options: IngestOptions) -> list[Comparison]:
+    """Batch and single ingest on SQS (the emulator), and batch on Redis when present."""
+    brokers = {"SQS emulator": {}}
+    if redis_available():
+        brokers["Redis"] = {"FLUXA_BROKER_URL": "redis://127.0.0.1:6379/15"}
+    database = infra.fresh_database()
+    _, echo_url = infra.gunicorn("bench.echo:app", {}, options.gunicorn_workers)
+    token = infra.issuer.mint("bench-client", scopes=("fluxa/events.write",), ttl_seconds=7200)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    batches = [json.dumps({"events": [_event() for _ in range(BATCH)]}).encode() for _ in range(8)]
+    singles = [json.dumps(_event()).encode() for _ in range(64)]
+    results = []
+    for broker, overrides in brokers.items():
+        env = infra.environ(database, **overrides)
+        infra.settings(env)
+        server, url = infra.gunicorn("api.wsgi:app", env, options.gunicorn_workers)
+        batch = Case(f"ingest batch of {BATCH}, {broker}", "/v1/events/batch", batches, BATCH)
+        results.append(_compare(batch, url, echo_url, headers, options.batch_requests, options))
+        if broker == "SQS emulator":
+            single = Case("ingest single event, SQS emulator", "/v1/events", singles, 1)
+            results.append(
+                _compare(single, url, echo_url, headers, options.single_requests, options)
+            )
+        stop(server)
+    return results
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str
+    bodies: list[bytes]
+    events_per_request: int
+
+
+def _compare(
+    case: Case, url: str, echo_url: str, headers: dict[str, str], count: int,
+    options: IngestOptions,
+) -> Comparison:  # fmt: skip
+    target = "≥ 0.50" if case.events_per_request > 1 else "–"
+    result = Comparison(case.name, "events/s", True, target)
+    latencies: dict[str, list[float]] = {"fluxa": [], "baseline": []}
+    for _ in range(options.rounds):  # alternating, so that drift hits both alike
+        for side, base in (("fluxa", url), ("baseline", echo_url)):
+            load = run_load(base + case.path, headers, case.bodies, clients=options.clients,
+                            per_client=count)  # fmt: skip
+            if load.failures:
+                raise RuntimeError(f"{case.name}: {load.failures} failed requests ({side})")
+            getattr(result, side).append(load.requests * case.events_per_request / load.seconds)
+            latencies[side] += load.latencies_ms
+    for side, values in latencies.items():
+        result.extra[f"{side}_p50_ms"] = round(percentile(values, 50), 1)
+        result.extra[f"{side}_p99_ms"] = round(percentile(values, 99), 1)
+    return result

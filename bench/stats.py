@@ -1,0 +1,82 @@
+"""Stats: Fluxa's full rebuild against one SQL aggregate computing the core figures."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+import psycopg
+
+from bench.data import copy_trades, trades_for
+from bench.infra import Infra, libpq
+from bench.measure import Comparison
+from fluxa.db import make_engine
+from fluxa.stats.rebuild import rebuild_user
+
+# Realized net per closed trade (partial closes, final exit, fees), then the core figures
+# by user: closed count, wins, losses, gross profit, gross loss, net P&L.
+CORE_SQL = """
+WITH partials AS (
+  SELECT t.id,
+         coalesce(sum((pc->>'quantity')::numeric), 0) AS qty,
+         coalesce(sum((pc->>'quantity')::numeric * ((pc->>'price')::numeric - t.entry_price)), 0)
+           AS gross,
+         coalesce(sum((pc->>'fees')::numeric), 0) AS fees
+  FROM trades t LEFT JOIN LATERAL jsonb_array_elements(t.partial_closes) pc ON true
+  WHERE t.status = 'closed' {user_filter}
+  GROUP BY t.id
+), closed AS (
+  SELECT t.user_id,
+         CASE WHEN t.side = 'long' THEN 1 ELSE -1 END
+           * (p.gross + (t.quantity - p.qty) * (t.exit_price - t.entry_price))
+           - t.fees - p.fees AS net
+  FROM trades t JOIN partials p ON p.id = t.id
+)
+SELECT user_id, count(*), count(*) FILTER (WHERE net > 0), count(*) FILTER (WHERE net < 0),
+       coalesce(sum(net) FILTER (WHERE net > 0), 0), coalesce(sum(net) FILTER (WHERE net < 0), 0),
+       sum(net)
+FROM closed GROUP BY user_id
+"""
+
+
+@dataclass(frozen=True)
+class StatsOptions:
+    rounds: int
+    one_user_trades: int
+    all_trades: int
+    all_users: int
+
+
+def run(infra: Infra, options: StatsOptions) -> list[Comparison]:
+    rng = random.Random(7)
+    database = infra.fresh_database()
+    url = libpq(database)
+    copy_trades(url, trades_for("bench-one", options.one_user_trades, rng))
+    per_user = max(1, options.all_trades // options.all_users)
+    users = [f"bench-{n:05d}" for n in range(options.all_users)]
+    copy_trades(url, (t for user in users for t in trades_for(user, per_user, rng)))
+    engine = make_engine(database, pool_size=2)
+    one = Comparison(f"stats rebuild, one user, {options.one_user_trades:,} trades", "seconds",
+                     False, "≤ 2.00")  # fmt: skip
+    every = Comparison(f"stats rebuild-all, {per_user * len(users):,} trades, "
+                       f"{len(users):,} users", "seconds", False, "≤ 3.00")  # fmt: skip
+    for _ in range(options.rounds):
+        one.fluxa.append(_timed(lambda: rebuild_user(engine, "bench-one")))
+        one.baseline.append(_timed(lambda: _core_sql(url, "bench-one")))
+        every.fluxa.append(_timed(lambda: [rebuild_user(engine, u) for u in users]))
+        every.baseline.append(_timed(lambda: _core_sql(url, None)))
+    engine.dispose()
+    return [one, every]
+
+
+def _timed(work) -> float:
+    began = time.perf_counter()
+    work()
+    return time.perf_counter() - began
+
+
+def _core_sql(url: str, user: str | None) -> list[tuple]:
+    sql = CORE_SQL.format(user_filter="AND t.user_id = %(user)s" if user else "")
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, {"user": user}).fetchall()
