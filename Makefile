@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint soak
+.PHONY: run test lint soak bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,6 @@ test: lint /usr/bin/chromium  ## unit, integration (real PostgreSQL, emulator, w
 
 soak: $(BIN)/.installed  ## the fault suite's full profile: 50,000 events through random faults
 	$(BIN)/python -m pytest -m faults tests/faults --soak-events 50000 --timeout 3600 -s
+
+bench: $(BIN)/.installed  ## benchmarks against raw baselines; table in the output, JSON in bench/results.json
+	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -22,7 +22,7 @@ SUITES = ("ingest", "processing", "stats", "query")
 @click.option("--count-events", default=1000, show_default=True, help="events of the count run")
 @click.option("--concurrency", default=2, show_default=True, help="worker processes (both sides)")
 @click.option("--clients", default=4, show_default=True, help="concurrent HTTP clients")
-@click.option("--requests", "batch_requests", default=40, show_default=True,
+@click.option("--requests", "batch_requests", default=25, show_default=True,
               help="batch requests per client and round")  # fmt: skip
 @click.option("--one-user-trades", default=10_000, show_default=True)
 @click.option("--all-trades", default=100_000, show_default=True, help="full profile: 1000000")
@@ -53,7 +53,7 @@ def main(**options: object) -> None:
 
 def _run(suite: str, infra: Infra, o: dict) -> list[Comparison]:
     if suite == "ingest":
-        singles = o["batch_requests"] * 5
+        singles = o["batch_requests"] * 2
         return ingest.run(infra, ingest.IngestOptions(
             o["rounds"], o["clients"], o["batch_requests"], singles, 2))  # fmt: skip
     if suite == "processing":

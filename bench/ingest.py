@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import redis
 
 from bench.infra import Infra, stop
 from bench.load import run_load
 from bench.measure import Comparison, percentile
+from config import Settings
+from fluxa.aws import sqs_client
 
 BATCH = 100
 
@@ -21,6 +28,7 @@ class IngestOptions:
     batch_requests: int  # per client and round
     single_requests: int
     gunicorn_workers: int
+    between_rounds: Callable[[], None] = lambda: None
 
 
 def _event() -> dict:
@@ -30,6 +38,19 @@ def _event() -> dict:
         "occurred_at": "2026-11-01T12:00:00Z",
         "payload": {"symbol": "AAPL", "qty": 10, "price": "101.25", "n": uuid.uuid4().hex},
     }
+
+
+def _purge(settings: Settings) -> None:
+    """Empty the input queue (SQS allows one PurgeQueue a minute, so: receive and delete)."""
+    if (settings.broker_url or "").startswith("redis://"):
+        redis.Redis.from_url(settings.broker_url).delete(settings.input_queue)
+        return
+    sqs, url = sqs_client(settings), f"{settings.sqs_queue_url_prefix}/{settings.input_queue}"
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+        ]
+        sqs.delete_message_batch(QueueUrl=url, Entries=entries)
 
 
 def redis_available() -> bool:
@@ -52,8 +73,10 @@ def run(infra: Infra, options: IngestOptions) -> list[Comparison]:
     results = []
     for broker, overrides in brokers.items():
         env = infra.environ(database, **overrides)
-        infra.settings(env)
+        settings = infra.settings(env)
         server, url = infra.gunicorn("api.wsgi:app", env, options.gunicorn_workers)
+        # Nothing consumes here, and the emulator slows with queue depth: empty it each round.
+        options = dataclasses.replace(options, between_rounds=functools.partial(_purge, settings))
         batch = Case(f"ingest batch of {BATCH}, {broker}", "/v1/events/batch", batches, BATCH)
         results.append(_compare(batch, url, echo_url, headers, options.batch_requests, options))
         if broker == "SQS emulator":
@@ -81,6 +104,7 @@ def _compare(
     result = Comparison(case.name, "events/s", True, target)
     latencies: dict[str, list[float]] = {"fluxa": [], "baseline": []}
     for _ in range(options.rounds):  # alternating, so that drift hits both alike
+        options.between_rounds()
         for side, base in (("fluxa", url), ("baseline", echo_url)):
             load = run_load(base + case.path, headers, case.bodies, clients=options.clients,
                             per_client=count)  # fmt: skip
