@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-import psutil
 import psycopg
 import requests
 from sqlalchemy.engine import make_url
@@ -27,6 +26,7 @@ from fluxa.standalone.emulator import MotoServer
 from fluxa.standalone.ports import free_port
 from fluxa.standalone.postgres import EmbeddedPostgres
 from fluxa.standalone.run import standalone_environ, worker_argv
+from tests.support.processes import answers, rss_bytes
 from tests.support.waiting import wait_until
 
 EMULATOR_CREDENTIALS = {
@@ -113,7 +113,9 @@ class Infra:
                 "--workers", str(workers), app]  # fmt: skip
         process = self.start(argv, env, "gunicorn.log")
         url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _answers(url), timeout=60, interval=0.2, what=f"{app} to answer")
+        wait_until(
+            lambda: answers(url + "/healthz"), timeout=60, interval=0.2, what=f"{app} to answer"
+        )
         return process, url
 
     def worker(
@@ -122,13 +124,6 @@ class Infra:
         """A Celery worker on Fluxa's queues, as `fluxa standalone` starts it."""
         argv = worker_argv(source_queues(settings), concurrency=concurrency, log_level="INFO")
         return self.start(argv, env, "worker.log")
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url + "/healthz", timeout=2).status_code < 500
-    except requests.ConnectionError:
-        return False
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -143,8 +138,7 @@ def stop(process: subprocess.Popen) -> None:
 
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, in MiB."""
-    root = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+    return rss_bytes(pid) / 2**20
 
 
 class EmulatorRecording:

@@ -27,6 +27,7 @@ from tests.support.fuzz import (
     json_values,
     printable,
 )
+from tests.support.processes import answers
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
@@ -56,19 +57,12 @@ def live_api(environ: dict[str, str], settings, tmp_path: Path) -> Iterator[str]
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _answers(f"{url}/healthz"), timeout=60, what="gunicorn to answer")
+        wait_until(lambda: answers(f"{url}/healthz"), timeout=60, what="gunicorn to answer")
         yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.ConnectionError:
-        return False
 
 
 def _server_pids(url: str) -> set[int]:

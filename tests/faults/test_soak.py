@@ -28,6 +28,7 @@ from fluxa.trades import repository as trades_repository
 from tests.faults.figures import report
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
+from tests.support.processes import rss_bytes
 from tests.support.sqs import events_of, receive_all, receive_raw
 from tests.support.trades import trade_body
 from tests.support.waiting import wait_until
@@ -41,12 +42,6 @@ FAULT_EVERY = 5  # batches between faults
 OUTAGE_SECONDS = (2.0, 6.0)  # how long PostgreSQL or S3 stays cut off
 OUTAGE_BATCHES = 2  # batches sent meanwhile
 WORKER_POOL = 2 * 2  # a worker child's engine: pool_size 2 + max_overflow 2 (workers/services)
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a worker: its main process and its pool children."""
-    root = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
 
 
 def fluxa_sessions(engine) -> dict[str, int]:
