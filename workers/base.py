@@ -15,6 +15,7 @@ from fluxa.errors import classify
 from fluxa.logcontext import Stage
 from fluxa.messaging import CORRELATION_HEADER
 from workers.dead_letter import FIRST_FAILED_HEADER, dead_letter, task_headers
+from workers.delay import delay_options
 from workers.metrics import TASK_LATENCY, TASKS
 from workers.retry_policy import RetryPolicy
 
@@ -74,7 +75,8 @@ class FluxaTask(Task):
             headers = task_headers(self)
             headers.setdefault(FIRST_FAILED_HEADER, dt.datetime.now(dt.UTC).isoformat())
             TASKS.labels(self.name, "retried").inc()
-            raise self.retry(exc=exc, countdown=countdown, headers=headers)
+            delay = delay_options(self.app.conf.broker_url, countdown)
+            raise self.retry(exc=exc, headers=headers, **delay)
         dlq = dead_letter(self, error_code=code, error_message=f"{type(exc).__name__}: {exc}")
         TASKS.labels(self.name, "dead_lettered").inc()
         log.error(

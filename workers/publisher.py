@@ -7,6 +7,7 @@ from typing import Any
 from celery import Celery
 
 from fluxa.errors import BrokerUnavailable
+from workers.delay import delay_options
 
 
 class CeleryPublisher:
@@ -26,7 +27,11 @@ class CeleryPublisher:
     ) -> str:
         try:
             result = self._app.send_task(
-                task_name, kwargs=kwargs, queue=queue, headers=headers, countdown=countdown
+                task_name,
+                kwargs=kwargs,
+                queue=queue,
+                headers=headers,
+                **delay_options(self._app.conf.broker_url, countdown),
             )
         except Exception as exc:  # any transport failure means "not enqueued"
             raise BrokerUnavailable(f"broker refused the message: {type(exc).__name__}") from exc

@@ -227,6 +227,28 @@ def test_storage_unavailable_for_a_while_is_retried(celery, settings, worker, en
     wait_for_rows(engine, [event["event_id"]])
 
 
+def test_a_retry_waits_in_the_queue_not_in_the_worker(
+    celery, settings, worker, engine, s3_proxy, sqs, queue_url
+):
+    """SQS delays the retried message (DelaySeconds); no ETA is held against its visibility."""
+    event = event_message()
+    input_queue = queue_url(settings.input_queue)
+
+    def delayed_in_queue() -> bool:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=input_queue, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessagesDelayed"]) >= 1
+
+    s3_proxy.refuse()
+    try:
+        send(celery, settings, [event])
+        wait_until(delayed_in_queue, interval=0.1, what="the retry delayed by SQS itself")
+    finally:
+        s3_proxy.restore()
+    wait_for_rows(engine, [event["event_id"]])
+
+
 def test_worker_killed_mid_task_is_redelivered_after_the_visibility_timeout(
     celery, settings, worker, engine, test_database
 ):

@@ -13,6 +13,7 @@ from fluxa.errors import (
     StorageUnavailable,
     classify,
 )
+from workers.delay import SQS_MAX_DELAY_SECONDS, delay_options
 from workers.retry_policy import RetryPolicy
 
 POLICY = RetryPolicy(max_retries=5, base_seconds=2, cap_seconds=60)
@@ -27,6 +28,22 @@ def test_countdown_is_bounded_and_never_zero(retries, draw):
 
 def test_countdown_grows_exponentially():
     assert [POLICY.countdown(n, rng=lambda: 1.0) for n in range(6)] == [2, 4, 8, 16, 32, 60]
+
+
+@given(st.floats(min_value=0.001, max_value=10_000))
+def test_on_sqs_the_queue_holds_a_delayed_message_not_the_worker(seconds):
+    options = delay_options("sqs://@127.0.0.1:5000", seconds)
+    assert options["countdown"] == 0  # no ETA for the worker to keep unacknowledged
+    delay = options["DelaySeconds"]
+    assert isinstance(delay, int)  # SQS takes whole seconds, rounded up: never early
+    assert min(seconds, SQS_MAX_DELAY_SECONDS) <= delay <= SQS_MAX_DELAY_SECONDS
+    assert delay < seconds + 1
+
+
+def test_other_brokers_keep_the_countdown_and_no_delay_means_none():
+    assert delay_options("redis://127.0.0.1:6379/0", 1.5) == {"countdown": 1.5}
+    assert delay_options("sqs://", None) == {"countdown": 0}
+    assert delay_options("sqs://", 0) == {"countdown": 0}
 
 
 def test_retries_are_bounded_and_only_for_transient_errors():
