@@ -54,10 +54,12 @@ def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Insert rows, skipping ids already present; return the ids this call inserted."""
     if not rows:
         return set()
-    statement = (
-        insert(events).values(list(rows)).on_conflict_do_nothing(index_elements=["event_id"])
-    ).returning(events.c.event_id)
-    return {row.event_id for row in conn.execute(statement)}
+    # executemany form: one cached statement, sent as multi-row VALUES pages
+    # ("insertmanyvalues"); a .values(rows) statement is compiled anew for every call.
+    statement = (insert(events).on_conflict_do_nothing(index_elements=["event_id"])).returning(
+        events.c.event_id
+    )
+    return {row.event_id for row in conn.execute(statement, list(rows))}
 
 
 def get_event(conn: Connection, event_id: str) -> EventRecord | None:

@@ -114,7 +114,7 @@ def dead_letter_rows(event: dict[str, Any], delivery: Delivery, code: str) -> li
 def record(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Store trail rows; a stage already recorded at the same moment is kept once."""
     if rows:
-        conn.execute(insert(event_trail).values(rows).on_conflict_do_nothing())
+        conn.execute(insert(event_trail).on_conflict_do_nothing(), rows)
 
 
 def read(conn: Connection, identifier: str) -> list[dict[str, Any]]:
