@@ -11,6 +11,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Connection, func, select, text
 
+from fluxa.events.models import events
 from fluxa.events.trail import event_trail
 
 OK, ALARM, UNKNOWN = "OK", "ALARM", "UNKNOWN"
@@ -74,14 +75,14 @@ def database_load(active: int, waiting: int, long_running: int) -> Alarm:
 def read_trail_outcomes(conn: Connection, window: dt.timedelta) -> tuple[int, int]:
     """(persisted, dead_lettered) events whose stage was recorded in the window."""
     since = dt.datetime.now(dt.UTC) - window
-    rows = conn.execute(
-        select(event_trail.c.stage, func.count(func.distinct(event_trail.c.event_id)))
-        .where(event_trail.c.at >= since,
-               event_trail.c.stage.in_(["persisted", "dead_lettered"]))
-        .group_by(event_trail.c.stage)
-    )  # fmt: skip
-    counts = dict(rows.all())
-    return counts.get("persisted", 0), counts.get("dead_lettered", 0)
+    persisted = conn.execute(
+        select(func.count()).select_from(events).where(events.c.processed_at >= since)
+    ).scalar_one()
+    dead_lettered = conn.execute(
+        select(func.count(func.distinct(event_trail.c.event_id)))
+        .where(event_trail.c.at >= since, event_trail.c.stage == "dead_lettered")
+    ).scalar_one()  # fmt: skip
+    return persisted, dead_lettered
 
 
 def read_database_load(conn: Connection) -> tuple[int, int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -66,8 +67,9 @@ def from_sqs(raw: dict[str, Any]) -> DeadLetter:
     )
 
 
-def with_replay_mark(body: str) -> str:
-    """The same SQS body with the envelope's `replay_count` raised by one.
+def with_replay_mark(body: str, replayed_at: dt.datetime | None = None) -> str:
+    """The same SQS body with the envelope's `replay_count` raised by one and
+    `replayed_at` (now, by default) set.
 
     The body keeps its encoding (plain JSON, or base64 JSON as kombu's default writes);
     a message without an envelope (redriven by SQS) gets a minimal one.
@@ -84,6 +86,7 @@ def with_replay_mark(body: str) -> str:
     headers = envelope.setdefault("headers", {})
     mark = dict(headers.get(DEAD_LETTER_HEADER) or {"error_code": "MaxReceiveExceeded"})
     mark["replay_count"] = int(mark.get("replay_count", 0)) + 1
+    mark["replayed_at"] = (replayed_at or dt.datetime.now(dt.UTC)).isoformat()
     headers[DEAD_LETTER_HEADER] = mark
     text = json.dumps(envelope)
     return base64.b64encode(text.encode()).decode() if encoded else text

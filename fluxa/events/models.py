@@ -31,8 +31,14 @@ events = Table(
     Column("archive_key", Text, nullable=False),
     Column("archive_offset", BigInteger, nullable=False),
     Column("correlation_id", Text),
+    # With accepted_at and processed_at, an event's happy path for `fluxa trace`; the
+    # event_trail table records only what departs from it (dead letters, replays).
+    Column("enqueued_at", DateTime(timezone=True)),
+    Column("task_id", Text),
     CheckConstraint("status IN ('processed')", name="events_status_known"),
     Index("events_occurred_at_id", "occurred_at", "event_id"),
     Index("events_type_occurred_at_id", "type", "occurred_at", "event_id"),
     Index("events_source_occurred_at_id", "source", "occurred_at", "event_id"),
+    Index("events_correlation_id", "correlation_id"),
+    Index("events_processed_at_brin", "processed_at", postgresql_using="brin"),
 )

@@ -133,11 +133,11 @@ class EventProcessor:
         fresh = self._load_claimed_payloads(fresh, result.rejected)
         if not fresh:
             return result
-        rows = self._archive(fresh)
+        rows = self._archive(fresh, delivery)
         with transaction(self._engine) as conn:
             inserted_ids = repository.insert_events(conn, rows)
             inserted = [e.message for e in fresh if e.event_id in inserted_ids]
-            trail.record(conn, trail.persisted_rows(inserted, delivery))
+            trail.record(conn, trail.replay_rows(inserted, delivery))
         result.inserted = [e for e in fresh if e.event_id in inserted_ids]
         result.already_present += sorted(
             e.event_id for e in fresh if e.event_id not in inserted_ids
@@ -181,7 +181,7 @@ class EventProcessor:
             loaded.append(CheckedEvent(event.message, canonical))
         return loaded
 
-    def _archive(self, events: list[CheckedEvent]) -> list[dict[str, Any]]:
+    def _archive(self, events: list[CheckedEvent], delivery: Delivery) -> list[dict[str, Any]]:
         """Store inline payloads in one archive object; return the rows to insert."""
         inline = [e for e in events if e.message["payload_ref"] is None]
         positions: dict[str, tuple[str, int]] = {}
@@ -193,10 +193,10 @@ class EventProcessor:
         for event in events:
             if event.message["payload_ref"] is not None:
                 positions[event.event_id] = (event.message["payload_ref"]["key"], 0)
-        return [_row(event, *positions[event.event_id]) for event in events]
+        return [_row(event, delivery, *positions[event.event_id]) for event in events]
 
 
-def _row(event: CheckedEvent, archive_key: str, offset: int) -> dict[str, Any]:
+def _row(event: CheckedEvent, delivery: Delivery, archive_key: str, offset: int) -> dict[str, Any]:
     message = event.message
     return {
         "event_id": message["event_id"],
@@ -210,4 +210,6 @@ def _row(event: CheckedEvent, archive_key: str, offset: int) -> dict[str, Any]:
         "archive_key": archive_key,
         "archive_offset": offset,
         "correlation_id": message["correlation_id"],
+        "enqueued_at": delivery.enqueued_at,
+        "task_id": delivery.task_id,
     }

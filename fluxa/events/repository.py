@@ -29,6 +29,8 @@ class EventRecord:
     archive_key: str
     archive_offset: int
     correlation_id: str | None
+    enqueued_at: dt.datetime | None = None
+    task_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""The event trail: every stage an event went through, recorded by Fluxa, for `fluxa trace`.
+"""The event trail: every stage an event went through, for `fluxa trace`.
 
-accepted → enqueued → (dead_lettered → replayed →) persisted. Rows of a persisted
-event are written in the same transaction as the event itself; a dead letter's rows
-are written when the database lets us (and rebuilt from the envelope on replay).
+accepted → enqueued → (dead_lettered → replayed →) persisted. A persisted event's
+`events` row says when it was accepted, enqueued and persisted, so the happy path
+costs no trail rows; the `event_trail` table holds what departs from it: an event's
+dead-lettering (written when the database lets us) and, for a replayed message, when
+it was dead-lettered and replayed (written with the event itself).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from fluxa.db import metadata
+from fluxa.events.models import events
+
+#: Where each stage falls in an event's life, to order stages recorded at one instant.
+STAGE_ORDER = {"accepted": 0, "enqueued": 1, "dead_lettered": 2, "replayed": 3, "persisted": 4}
 
 event_trail = Table(
     "event_trail",
@@ -40,7 +46,6 @@ event_trail = Table(
     Column("task_id", Text),
     Column("detail", JSONB),
     UniqueConstraint("event_id", "stage", "at", name="event_trail_once"),
-    Index("event_trail_event_id", "event_id"),
     Index("event_trail_correlation_id", "correlation_id"),
     Index("event_trail_stage_at", "stage", "at"),
 )
@@ -89,7 +94,7 @@ def arrival_rows(event: dict[str, Any], delivery: Delivery) -> list[dict[str, An
             _row(
                 event,
                 "replayed",
-                dt.datetime.now(dt.UTC),
+                envelope.get("replayed_at") or dt.datetime.now(dt.UTC),
                 delivery,
                 replay_count=envelope.get("replay_count", 0),
             )
@@ -97,12 +102,17 @@ def arrival_rows(event: dict[str, Any], delivery: Delivery) -> list[dict[str, An
     return rows
 
 
-def persisted_rows(events: Iterable[dict[str, Any]], delivery: Delivery) -> list[dict[str, Any]]:
-    rows = []
-    for event in events:
-        rows += arrival_rows(event, delivery)
-        rows.append(_row(event, "persisted", dt.datetime.now(dt.UTC), delivery))
-    return rows
+def replay_rows(persisted: Iterable[dict[str, Any]], delivery: Delivery) -> list[dict[str, Any]]:
+    """For events persisted from a replayed message: when they were dead-lettered and
+    replayed. Nothing otherwise: the `events` row tells the rest."""
+    if not delivery.dead_letter:
+        return []
+    return [
+        row
+        for event in persisted
+        for row in arrival_rows(event, delivery)
+        if row["stage"] in ("dead_lettered", "replayed")
+    ]
 
 
 def dead_letter_rows(event: dict[str, Any], delivery: Delivery, code: str) -> list[dict[str, Any]]:
@@ -119,11 +129,35 @@ def record(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 def read(conn: Connection, identifier: str) -> list[dict[str, Any]]:
     """Every stage of an event id, or of every event of a correlation id, in time order."""
-    query = (
-        select(event_trail)
-        .where(
-            or_(event_trail.c.event_id == identifier, event_trail.c.correlation_id == identifier)
-        )
-        .order_by(event_trail.c.event_id, event_trail.c.at, event_trail.c.id)
+    recorded = select(event_trail).where(
+        or_(event_trail.c.event_id == identifier, event_trail.c.correlation_id == identifier)
     )
-    return [dict(row._mapping) for row in conn.execute(query)]
+    persisted = select(events).where(
+        or_(events.c.event_id == identifier, events.c.correlation_id == identifier)
+    )
+    rows = [dict(row._mapping) for row in conn.execute(recorded)]
+    rows += [stage for row in conn.execute(persisted) for stage in implied_rows(row._mapping)]
+    unique = {(row["event_id"], row["stage"], row["at"]): row for row in rows}
+    return sorted(
+        unique.values(), key=lambda r: (r["event_id"], r["at"], STAGE_ORDER.get(r["stage"], 9))
+    )
+
+
+def implied_rows(event: Any) -> list[dict[str, Any]]:
+    """The stages a persisted event's `events` row records."""
+    stages = [("accepted", event["accepted_at"]), ("enqueued", event["enqueued_at"])]
+    stages.append(("persisted", event["processed_at"]))
+    return [
+        {
+            "id": None,
+            "event_id": event["event_id"],
+            "correlation_id": event["correlation_id"],
+            "stage": stage,
+            "at": at,
+            "error_code": None,
+            "task_id": event["task_id"],
+            "detail": None,
+        }
+        for stage, at in stages
+        if at is not None
+    ]

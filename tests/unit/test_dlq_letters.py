@@ -1,4 +1,5 @@
 import base64
+import datetime as dt
 import json
 
 import pytest
@@ -27,8 +28,10 @@ def raw(text):
 
 def test_replay_mark_counts_up_and_keeps_the_encoding():
     plain = body({DEAD_LETTER_HEADER: {"error_code": "DBConnectionError", "replay_count": 1}})
-    marked = decode_sqs_body(with_replay_mark(plain))
+    at = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
+    marked = decode_sqs_body(with_replay_mark(plain, replayed_at=at))
     assert marked.headers[DEAD_LETTER_HEADER]["replay_count"] == 2
+    assert marked.headers[DEAD_LETTER_HEADER]["replayed_at"] == at.isoformat()
     assert marked.kwargs == {"user_id": "u1"}
     encoded = base64.b64encode(plain.encode()).decode()
     assert (
