@@ -12,7 +12,8 @@ from bench.data import copy_trades, trades_for
 from bench.infra import Infra, libpq
 from bench.measure import Comparison
 from fluxa.db import make_engine
-from fluxa.stats.rebuild import rebuild_user
+from fluxa.stats.rebuild import rebuild_user, rebuild_users
+from fluxa.stats.relay import USERS_PER_MESSAGE
 
 # Realized net per closed trade (partial closes, final exit, fees), then the core figures
 # by user: closed count, wins, losses, gross profit, gross loss, net P&L.
@@ -65,10 +66,16 @@ def run(infra: Infra, options: StatsOptions) -> list[Comparison]:
         _forget_stats(url)  # else a rebuild finds its stats current and skips the work
         one.fluxa.append(_timed(lambda: rebuild_user(engine, "bench-one")))
         one.baseline.append(_timed(lambda: _core_sql(url, "bench-one")))
-        every.fluxa.append(_timed(lambda: [rebuild_user(engine, u) for u in users]))
+        every.fluxa.append(_timed(lambda: _rebuild_all(engine, users)))
         every.baseline.append(_timed(lambda: _core_sql(url, None)))
     engine.dispose()
     return [one, every]
+
+
+def _rebuild_all(engine, users: list[str]) -> None:
+    """What the rebuild-all's messages do, one after another: a segment of users each."""
+    for i in range(0, len(users), USERS_PER_MESSAGE):
+        rebuild_users(engine, users[i : i + USERS_PER_MESSAGE])
 
 
 def _forget_stats(url: str) -> None:

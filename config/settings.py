@@ -105,6 +105,11 @@ class Settings:
     claim_check_bytes: int = _env("FLUXA_CLAIM_CHECK_BYTES", 192 * KIB, parse=_positive_int)
 
     task_time_limit: int = _env("FLUXA_TASK_TIME_LIMIT", 300, parse=_positive_int)
+    # Messages each worker process holds: 1 running + the rest waiting their turn, so the
+    # next is there when a task ends (no receive round trip in between).
+    worker_prefetch_multiplier: int = _env(
+        "FLUXA_WORKER_PREFETCH_MULTIPLIER", 2, parse=_positive_int
+    )
     retry_max_retries: int = _env("FLUXA_RETRY_MAX_RETRIES", 6, parse=int)
     retry_backoff_base: float = _env("FLUXA_RETRY_BACKOFF_BASE", 2.0, parse=_positive_float)
     retry_backoff_max: float = _env("FLUXA_RETRY_BACKOFF_MAX", 120.0, parse=_positive_float)
@@ -132,15 +137,17 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        longest_hold = self.task_time_limit + max(
+        # A prefetched message waits at most for the tasks ahead of it, then runs.
+        longest_hold = self.task_time_limit * self.worker_prefetch_multiplier + max(
             self.retry_backoff_max, self.stats_debounce_seconds
         )
         if self.sqs_visibility_timeout <= longest_hold:
             # A message held longer than its visibility timeout is delivered
             # again while the first copy still runs (Celery's SQS caveat).
             raise SettingsError(
-                "FLUXA_SQS_VISIBILITY_TIMEOUT must exceed FLUXA_TASK_TIME_LIMIT + the longest"
-                " countdown (FLUXA_RETRY_BACKOFF_MAX, FLUXA_STATS_DEBOUNCE_SECONDS): "
+                "FLUXA_SQS_VISIBILITY_TIMEOUT must exceed FLUXA_TASK_TIME_LIMIT ×"
+                " FLUXA_WORKER_PREFETCH_MULTIPLIER + the longest countdown"
+                " (FLUXA_RETRY_BACKOFF_MAX, FLUXA_STATS_DEBOUNCE_SECONDS): "
                 f"{longest_hold:g}s, got {self.sqs_visibility_timeout}s"
             )
 

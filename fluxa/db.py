@@ -18,11 +18,18 @@ _TRANSIENT_SQLSTATES = {"40001", "40P01"}
 _TRANSIENT_SQLSTATE_CLASSES = {"08", "53", "57"}
 
 
-def make_engine(url: str, *, pool_size: int = 5, connect_timeout: int = 5) -> Engine:
-    """An engine whose pool checks connections before use (they die when PostgreSQL restarts)."""
+def make_engine(
+    url: str, *, pool_size: int = 5, connect_timeout: int = 5, pre_ping: bool = True
+) -> Engine:
+    """An engine whose pool checks connections before use (they die when PostgreSQL restarts).
+
+    The check is a round trip and, with psycopg, a transaction of its own on every
+    checkout. Callers that retry `DBConnectionError` anyway (the workers) may go without:
+    the first use of a dead connection fails, and SQLAlchemy then drops the whole pool.
+    """
     return create_engine(
         url,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=connect_timeout,

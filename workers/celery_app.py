@@ -108,7 +108,7 @@ def make_celery(
         # A failure our policy did not handle (e.g. the DLQ itself unreachable) must
         # not delete the message: SQS redelivers it, and its redrive policy ends a loop.
         task_acks_on_failure_or_timeout=False,
-        worker_prefetch_multiplier=1,
+        worker_prefetch_multiplier=settings.worker_prefetch_multiplier,
         task_time_limit=settings.task_time_limit,
         task_soft_time_limit=max(1, int(settings.task_time_limit * 0.9)),
         task_publish_retry=True,

@@ -17,7 +17,7 @@ from fluxa.aws import s3_client
 from fluxa.db import make_engine
 from fluxa.events.processor import EventProcessor
 from fluxa.idempotency import IdempotencyConfig, PostgresIdempotencyStore
-from fluxa.stats.rebuild import RebuildOutcome, rebuild_user
+from fluxa.stats.rebuild import RebuildOutcome, rebuild_users
 from fluxa.stats.relay import StatsRelay
 from fluxa.storage import S3ObjectStore
 from fluxa.trades.images import S3ImageStore
@@ -45,8 +45,8 @@ class WorkerServices:
         )
         return PostgresIdempotencyStore(self.engine, config)
 
-    def rebuild_user(self, user_id: str) -> RebuildOutcome:
-        return rebuild_user(self.engine, user_id)
+    def rebuild_users(self, user_ids: list[str]) -> list[RebuildOutcome]:
+        return rebuild_users(self.engine, user_ids)
 
     def stats_relay(self, app: Celery) -> StatsRelay:
         return StatsRelay(
@@ -69,7 +69,9 @@ def services(settings: Settings) -> WorkerServices:
         client = s3_client(settings)
         _services[pid] = WorkerServices(
             settings=settings,
-            engine=make_engine(settings.database_url, pool_size=2),
+            # No pre-ping: a task on a dead connection retries; the ping cost a
+            # commit per checkout (two per event message).
+            engine=make_engine(settings.database_url, pool_size=2, pre_ping=False),
             payload_store=S3ObjectStore(client, settings.payload_bucket),
             image_store=S3ImageStore(client, settings.image_bucket),
         )

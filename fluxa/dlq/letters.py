@@ -45,6 +45,9 @@ class DeadLetter:
             return None
         if "user_id" in self.task.kwargs:
             return f"user {self.task.kwargs['user_id']}"
+        users = self.task.kwargs.get("user_ids")
+        if isinstance(users, list) and users:
+            return f"users {users[0]} … ({len(users)})"
         events = self.task.kwargs.get("events")
         if isinstance(events, list):
             ids = [e.get("event_id") for e in events if isinstance(e, dict)]

@@ -152,6 +152,8 @@ class EventProcessor:
             if isinstance(r.raw, dict) and "event_id" in r.raw and "accepted_at" in r.raw
             for row in trail.dead_letter_rows(r.raw, delivery, r.error.code.value)
         ]
+        if not rows:
+            return
         try:
             with transaction(self._engine) as conn:
                 trail.record(conn, rows)

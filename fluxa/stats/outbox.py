@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from fluxa.stats.models import stats_outbox as outbox
@@ -19,16 +19,19 @@ from fluxa.stats.models import trade_stats
 
 def mark_stale(conn: Connection, user_id: str) -> int:
     """Record, inside the caller's transaction, that the user's stats are stale."""
-    statement = (
+    statement = _mark_stale_statement().returning(outbox.c.dirty_version)
+    return conn.execute(statement, {"user_id": user_id}).scalar_one()
+
+
+def _mark_stale_statement():
+    return (
         insert(outbox)
-        .values(user_id=user_id, dirty_version=1)
+        .values(user_id=bindparam("user_id"), dirty_version=1)
         .on_conflict_do_update(
             index_elements=["user_id"],
             set_={"dirty_version": outbox.c.dirty_version + 1, "updated_at": func.now()},
         )
-        .returning(outbox.c.dirty_version)
     )
-    return conn.execute(statement).scalar_one()
 
 
 def claim(conn: Connection, user_id: str) -> bool:
@@ -42,17 +45,44 @@ def claim(conn: Connection, user_id: str) -> bool:
     return row is not None
 
 
+def mark_stale_many(conn: Connection, user_ids: list[str]) -> None:
+    """`mark_stale` for many users (one statement, executed for each)."""
+    if user_ids:
+        conn.execute(_mark_stale_statement(), [{"user_id": u} for u in user_ids])
+
+
+def claim_many(conn: Connection, user_ids: list[str]) -> list[str]:
+    """Claim those of the users that no rebuild message covers yet; the claimed ones."""
+    rows = conn.execute(
+        update(outbox)
+        .where(outbox.c.user_id.in_(user_ids), outbox.c.queued_at.is_(None))
+        .values(queued_at=func.now())
+        .returning(outbox.c.user_id)
+    )
+    return sorted(row.user_id for row in rows)
+
+
 def release(conn: Connection, user_id: str) -> None:
     """Drop the claim (the message was not sent, or the rebuild has started)."""
-    conn.execute(update(outbox).where(outbox.c.user_id == user_id).values(queued_at=None))
+    release_many(conn, [user_id])
+
+
+def release_many(conn: Connection, user_ids: list[str]) -> None:
+    """Drop the claims of these users."""
+    conn.execute(update(outbox).where(outbox.c.user_id.in_(user_ids)).values(queued_at=None))
 
 
 def current_version(conn: Connection, user_id: str) -> int:
     """The user's dirty version (0 when no trade write was ever recorded)."""
-    value = conn.execute(
-        select(outbox.c.dirty_version).where(outbox.c.user_id == user_id)
-    ).scalar_one_or_none()
-    return value or 0
+    return current_versions(conn, [user_id]).get(user_id, 0)
+
+
+def current_versions(conn: Connection, user_ids: list[str]) -> dict[str, int]:
+    """The dirty versions of those users that have one."""
+    rows = conn.execute(
+        select(outbox.c.user_id, outbox.c.dirty_version).where(outbox.c.user_id.in_(user_ids))
+    )
+    return {row.user_id: row.dirty_version for row in rows}
 
 
 def claim_leftovers(conn: Connection, *, claimed_before: dt.datetime, limit: int) -> list[str]:

@@ -17,6 +17,8 @@ from fluxa.stats import outbox
 log = logging.getLogger("fluxa.stats.relay")
 
 SEGMENT_USERS = 500
+#: Users per rebuild message of a sweep or a rebuild-all (one snapshot, one upsert).
+USERS_PER_MESSAGE = 100
 
 
 class StatsRelay:
@@ -43,17 +45,25 @@ class StatsRelay:
                     return False
         except DBConnectionError:
             return False
-        return self._send(user_id)
+        return self._send([user_id]) == 1
 
-    def _send(self, user_id: str) -> bool:
+    def _send_in_messages(self, user_ids: list[str]) -> int:
+        return sum(
+            self._send(user_ids[i : i + USERS_PER_MESSAGE])
+            for i in range(0, len(user_ids), USERS_PER_MESSAGE)
+        )
+
+    def _send(self, user_ids: list[str]) -> int:
+        """Publish one rebuild message for these claimed users; how many it covers."""
         headers = {}
         correlation_id = logcontext.current().get("correlation_id")
         if correlation_id:
             headers[CORRELATION_HEADER] = correlation_id
+        kwargs = {"user_id": user_ids[0]} if len(user_ids) == 1 else {"user_ids": user_ids}
         try:
             self._publisher.publish(
                 TaskName.REBUILD_USER_STATS,
-                {"user_id": user_id},
+                kwargs,
                 queue=self._queue,
                 headers=headers,
                 countdown=self._debounce or None,
@@ -61,32 +71,35 @@ class StatsRelay:
         except BrokerUnavailable:
             log.warning(
                 "stats rebuild not published; the sweep will retry",
-                extra={"user_id": user_id, "status": "deferred"},
+                extra={"users": len(user_ids), "user_id": user_ids[0], "status": "deferred"},
             )
             try:
                 with transaction(self._engine) as conn:
-                    outbox.release(conn, user_id)
+                    outbox.release_many(conn, user_ids)
             except DBConnectionError:
-                pass  # the claim goes stale and the sweep takes it over
-            return False
-        return True
+                pass  # the claims go stale and the sweep takes them over
+            return 0
+        return len(user_ids)
 
     def sweep(self, *, stale_claim_seconds: float, limit: int = SEGMENT_USERS) -> int:
         """Publish what after-commit publishing missed (crash, broker outage, lost message)."""
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=stale_claim_seconds)
         with transaction(self._engine) as conn:
             users = outbox.claim_leftovers(conn, claimed_before=cutoff, limit=limit)
-        return sum(self._send(user) for user in users)
+        return self._send_in_messages(users)
 
     def request(self, user_ids: Iterable[str]) -> int:
         """On-demand rebuilds: mark the users stale (so they rebuild even if current) and
         publish where no rebuild message is already on its way. Returns how many users."""
-        users = list(user_ids)
+        users = sorted(set(user_ids))
         with transaction(self._engine) as conn:
-            for user in users:
-                outbox.mark_stale(conn, user)
-        for user in users:
-            self.after_commit(user)
+            outbox.mark_stale_many(conn, users)
+        try:
+            with transaction(self._engine) as conn:
+                claimed = outbox.claim_many(conn, users)
+        except DBConnectionError:
+            return len(users)  # staleness is recorded: the sweep publishes
+        self._send_in_messages(claimed)
         return len(users)
 
     def request_all(self, segment: int = SEGMENT_USERS) -> int:

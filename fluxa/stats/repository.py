@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 
 from fluxa.stats.models import trade_stats
@@ -40,3 +40,38 @@ def save_if_newer(
         .returning(trade_stats.c.user_id)
     )
     return conn.execute(statement).first() is not None
+
+
+def watermarks(conn: Connection, user_ids: list[str]) -> dict[str, int]:
+    """The stored watermark of those users that have stats."""
+    rows = conn.execute(
+        select(trade_stats.c.user_id, trade_stats.c.watermark).where(
+            trade_stats.c.user_id.in_(user_ids)
+        )
+    )
+    return {row.user_id: row.watermark for row in rows}
+
+
+def save_all_if_newer(
+    conn: Connection, rows: list[dict[str, Any]], computed_at: dt.datetime
+) -> set[str]:
+    """`save_if_newer` for many users at once (rows: user_id, stats, watermark); the
+    users whose stats were stored."""
+    if not rows:
+        return set()
+    statement = insert(trade_stats).values(
+        user_id=bindparam("user_id"),
+        watermark=bindparam("watermark"),
+        stats=bindparam("stats"),
+        computed_at=computed_at,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={
+            "watermark": statement.excluded.watermark,
+            "computed_at": statement.excluded.computed_at,
+            "stats": statement.excluded.stats,
+        },
+        where=trade_stats.c.watermark < statement.excluded.watermark,
+    ).returning(trade_stats.c.user_id)
+    return {row.user_id for row in conn.execute(statement, rows)}

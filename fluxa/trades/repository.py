@@ -1,8 +1,10 @@
-"""Data access for `trades`. Every query is scoped to one user; callers own the transaction."""
+"""Data access for `trades`. Every query is scoped to its users; callers own the transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -155,16 +157,25 @@ def list_page(
     return [from_row(row) for row in conn.execute(query)]
 
 
-def stream_for_user(conn: Connection, user_id: str, batch: int = 1000):
+def stream_for_user(conn: Connection, user_id: str, batch: int = 1000) -> Iterator[Trade]:
     """Every trade of the user, fetched in batches (bounded memory on the driver side)."""
+    for _, user_trades in stream_by_user(conn, [user_id], batch):
+        yield from user_trades
+
+
+def stream_by_user(
+    conn: Connection, user_ids: list[str], batch: int = 1000
+) -> Iterator[tuple[str, Iterator[Trade]]]:
+    """The trades of these users, user by user (users without trades are left out);
+    each user's iterator must be consumed before the next user's is taken."""
     result = conn.execute(
         select(trades)
-        .where(trades.c.user_id == user_id)
-        .order_by(trades.c.id)
+        .where(trades.c.user_id.in_(user_ids))
+        .order_by(trades.c.user_id, trades.c.id)
         .execution_options(yield_per=batch)
     )
-    for row in result:
-        yield from_row(row)
+    grouped = itertools.groupby((from_row(row) for row in result), key=lambda t: t.user_id)
+    yield from grouped
 
 
 def referenced_images(conn: Connection, keys: list[str]) -> set[str]:

@@ -18,7 +18,7 @@ from fluxa.messaging import TaskName
 from fluxa.stats import outbox
 from fluxa.stats import repository as stats_repository
 from fluxa.stats.calculator import calculate
-from fluxa.stats.rebuild import rebuild_user
+from fluxa.stats.rebuild import rebuild_user, rebuild_users
 from fluxa.trades import repository as trades_repository
 from tests.integration.helpers import worker_lines
 from tests.support.sqs import receive_all
@@ -189,3 +189,39 @@ def test_concurrent_rebuilds_never_leave_an_older_result(client, auth, engine):
             conn, user, {"stale": 1}, stored.watermark - 1, dt.datetime.now(dt.UTC)
         )
     assert older is False
+
+
+def test_overlapping_segments_rebuilt_at_once_end_exact_and_never_deadlock(client, auth, engine):
+    users = sorted(new_user() for _ in range(6))
+    for user in users:
+        client.post("/v1/trades", json=trade_body(), headers=auth(user))
+    segments = [users[:4], users[2:], [users[5], users[0]]]  # each shares users with another
+    errors: list[BaseException] = []
+
+    def rebuild_segment(segment: list[str]) -> None:
+        try:
+            for _ in range(5):
+                rebuild_users(engine, segment)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=rebuild_segment, args=(s,)) for s in segments]
+    for thread in threads:
+        thread.start()
+    for user in users:  # writes while the segments rebuild
+        client.post(
+            "/v1/trades",
+            json=trade_body(exit_price="120", exited_at="2026-03-02T16:00:00Z"),
+            headers=auth(user),
+        )
+    for thread in threads:
+        thread.join()
+    assert not errors
+    outcomes = rebuild_users(engine, users)
+    assert [o.user_id for o in outcomes] == users
+    with engine.connect() as conn:
+        for user in users:
+            stored = stats_repository.get(conn, user)
+            assert stored.watermark == outbox.current_version(conn, user)
+            assert stored.stats == expected_stats(engine, user)
+    assert not any(o.rebuilt for o in rebuild_users(engine, users))  # all current: skipped

@@ -31,6 +31,14 @@ def test_visibility_timeout_must_cover_the_longest_hold():
         )
 
 
+def test_prefetched_messages_count_against_the_visibility_timeout():
+    # 2 × 200 s (one waits while the other runs) + 120 s of backoff > 400 s of visibility
+    environ = {"FLUXA_SQS_VISIBILITY_TIMEOUT": "400", "FLUXA_TASK_TIME_LIMIT": "200"}
+    assert load_settings(environ | {"FLUXA_WORKER_PREFETCH_MULTIPLIER": "1"})
+    with pytest.raises(SettingsError, match="FLUXA_WORKER_PREFETCH_MULTIPLIER"):
+        load_settings(environ | {"FLUXA_WORKER_PREFETCH_MULTIPLIER": "2"})
+
+
 def test_require_names_the_missing_variables():
     with pytest.raises(SettingsError, match="FLUXA_DATABASE_URL, FLUXA_BROKER_URL"):
         load_settings({}).require("database_url", "broker_url")

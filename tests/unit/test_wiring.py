@@ -45,7 +45,7 @@ def test_routes_point_at_known_queues_and_dlqs_are_not_consumed():
 def test_celery_is_configured_for_sqs_semantics():
     conf = make_celery(SETTINGS).conf
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
-    assert conf.worker_prefetch_multiplier == 1
+    assert conf.worker_prefetch_multiplier == SETTINGS.worker_prefetch_multiplier
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
     assert conf.task_acks_on_failure_or_timeout is False
     assert conf.result_backend is None

@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 
+from fluxa.errors import SchemaValidationError
 from fluxa.logcontext import Stage
 from fluxa.messaging import TaskName
 from workers.base import FluxaTask
@@ -15,19 +16,26 @@ log = logging.getLogger("fluxa.stats")
 
 
 @shared_task(name=TaskName.REBUILD_USER_STATS, base=FluxaTask, bind=True)
-def rebuild_user_stats(self: FluxaTask, user_id: str) -> dict[str, object]:
-    """Full rebuild of one user's stats from their trades (skipped when already current)."""
-    outcome = services(self.app.settings).rebuild_user(user_id)
-    log.info(
-        "stats rebuilt" if outcome.rebuilt else "stats already current",
-        extra={
-            "stage": Stage.PERSIST,
-            "status": "rebuilt" if outcome.rebuilt else "skipped",
-            "user_id": user_id,
-            "watermark": outcome.watermark,
-        },
-    )
-    return {"user_id": user_id, "watermark": outcome.watermark, "rebuilt": outcome.rebuilt}
+def rebuild_user_stats(
+    self: FluxaTask, user_id: str | None = None, user_ids: list[str] | None = None
+) -> dict[str, int]:
+    """Full rebuild of a user's (or a segment of users') stats from their trades;
+    users already current are skipped."""
+    users = [user_id] if user_id else list(user_ids or [])
+    if not users or not all(isinstance(u, str) and u for u in users):
+        raise SchemaValidationError("message names no user_id or user_ids")
+    outcomes = services(self.app.settings).rebuild_users(users)
+    for outcome in outcomes:
+        log.info(
+            "stats rebuilt" if outcome.rebuilt else "stats already current",
+            extra={
+                "stage": Stage.PERSIST,
+                "status": "rebuilt" if outcome.rebuilt else "skipped",
+                "user_id": outcome.user_id,
+                "watermark": outcome.watermark,
+            },
+        )
+    return {"users": len(outcomes), "rebuilt": sum(o.rebuilt for o in outcomes)}
 
 
 @shared_task(name=TaskName.REBUILD_ALL_STATS, base=FluxaTask, bind=True)
