@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from fluxa.events.models import events
 
@@ -56,12 +56,21 @@ def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Insert rows, skipping ids already present; return the ids this call inserted."""
     if not rows:
         return set()
-    # executemany form: one cached statement, sent as multi-row VALUES pages
-    # ("insertmanyvalues"); a .values(rows) statement is compiled anew for every call.
-    statement = (insert(events).on_conflict_do_nothing(index_elements=["event_id"])).returning(
-        events.c.event_id
+    # One array per column, unnested by the server: a small statement that is prepared
+    # once, instead of a multi-row VALUES of 13 parameters per row rendered each time.
+    names = list(rows[0])
+    arrays = [
+        bindparam(f"{name}_array", [row[name] for row in rows], type_=ARRAY(events.c[name].type))
+        for name in names
+    ]
+    source = select(func.unnest(*arrays).table_valued(*names).render_derived())
+    statement = (
+        insert(events)
+        .from_select(names, source)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(events.c.event_id)
     )
-    return {row.event_id for row in conn.execute(statement, list(rows))}
+    return {row.event_id for row in conn.execute(statement)}
 
 
 def get_event(conn: Connection, event_id: str) -> EventRecord | None:
