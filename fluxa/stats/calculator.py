@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from fluxa.decimals import ratio, to_str
@@ -43,14 +44,16 @@ class _Accumulator:
         self.total += 1
         events = realized_events(trade)
         self.events.extend(events)
+        realized = sum((e.amount for e in events), ZERO)
         symbol = self.by_symbol[trade.symbol]
         symbol.trades += 1
-        symbol.net_pnl += sum((e.amount for e in events), ZERO)
+        symbol.net_pnl += realized
         if trade.status is Status.OPEN:
             self.open += 1
             realized_fees = sum((c.fees for c in trade.partial_closes), ZERO)
         else:
-            net = net_pnl(trade)
+            # A closed trade's realized amounts sum to its net P&L (pnl.realized_events).
+            net = realized if events else net_pnl(trade)
             self.closed_nets.append((trade.closed_at, trade.id, net))
             realized_fees = total_fees(trade)
             symbol.closed += 1
@@ -71,7 +74,7 @@ def _streaks(nets: list[Decimal]) -> tuple[int, int]:
 
 def _max_drawdown(events: list[RealizedEvent]) -> Decimal:
     equity = peak = drawdown = ZERO
-    for event in sorted(events, key=lambda e: (e.at, e.trade_id)):
+    for event in sorted(events, key=attrgetter("at", "trade_id")):
         equity += event.amount
         peak = max(peak, equity)
         drawdown = max(drawdown, peak - equity)
@@ -90,7 +93,7 @@ def calculate(trades: Iterable[Trade]) -> dict[str, Any]:
     acc = _Accumulator()
     for trade in trades:
         acc.add(trade)
-    ordered = [net for _, _, net in sorted(acc.closed_nets, key=lambda t: (t[0], t[1]))]
+    ordered = [net for _, _, net in sorted(acc.closed_nets)]  # (closed_at, id) are unique
     wins = [n for n in ordered if n > 0]
     losses = [n for n in ordered if n < 0]
     gross_profit, gross_loss = sum(wins, ZERO), sum(losses, ZERO)

@@ -169,13 +169,39 @@ def stream_by_user(
     """The trades of these users, user by user (users without trades are left out);
     each user's iterator must be consumed before the next user's is taken."""
     result = conn.execute(
-        select(trades)
+        select(*_STATS_COLUMNS)
         .where(trades.c.user_id.in_(user_ids))
         .order_by(trades.c.user_id, trades.c.id)
         .execution_options(yield_per=batch)
     )
-    grouped = itertools.groupby((from_row(row) for row in result), key=lambda t: t.user_id)
+    grouped = itertools.groupby((_stats_trade(row) for row in result), key=lambda t: t.user_id)
     yield from grouped
+
+
+# What the stats read of a trade: no notes, tags or images to fetch and decode.
+_STATS_COLUMNS = [
+    trades.c[name]
+    for name in ("id", "user_id", "symbol", "side", "quantity", "entry_price", "entered_at",
+                 "fees", "exit_price", "exited_at", "partial_closes")
+]  # fmt: skip
+_SIDES = {side.value: side for side in Side}
+
+
+def _stats_trade(row: Any) -> Trade:
+    """A trade as far as the stats need it (from a row of `_STATS_COLUMNS`)."""
+    return Trade(
+        id=row.id,
+        user_id=row.user_id,
+        symbol=row.symbol,
+        side=_SIDES[row.side],
+        quantity=row.quantity,
+        entry_price=row.entry_price,
+        entered_at=row.entered_at,
+        fees=row.fees,
+        exit_price=row.exit_price,
+        exited_at=row.exited_at,
+        partial_closes=_partials_from_json(row.partial_closes),
+    )
 
 
 def referenced_images(conn: Connection, keys: list[str]) -> set[str]:

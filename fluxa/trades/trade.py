@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 
 class Side(StrEnum):
@@ -54,7 +55,7 @@ class Trade:
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = field(default=None, compare=False)
 
-    @property
+    @cached_property  # the trade is frozen: computed once
     def partially_closed_quantity(self) -> Decimal:
         return sum((c.quantity for c in self.partial_closes), Decimal(0))
 
@@ -63,14 +64,14 @@ class Trade:
         """What the partial closes left open (before any final exit)."""
         return self.quantity - self.partially_closed_quantity
 
-    @property
+    @cached_property
     def status(self) -> Status:
         """Closed once fully closed: by a final exit, or by partial closes alone."""
         if self.exit_price is not None or self.remaining_quantity == 0:
             return Status.CLOSED
         return Status.OPEN
 
-    @property
+    @cached_property
     def closed_at(self) -> dt.datetime | None:
         """When the trade became closed (None while open)."""
         if self.status is Status.OPEN:
