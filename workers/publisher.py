@@ -31,8 +31,19 @@ class CeleryPublisher:
                 kwargs=kwargs,
                 queue=queue,
                 headers=headers,
+                # Celery would repr the whole kwargs (hundreds of events) into every message.
+                kwargsrepr=kwargs_summary(kwargs),
                 **delay_options(self._app.conf.broker_url, countdown),
             )
         except Exception as exc:  # any transport failure means "not enqueued"
             raise BrokerUnavailable(f"broker refused the message: {type(exc).__name__}") from exc
         return result.id
+
+
+def kwargs_summary(kwargs: dict[str, Any]) -> str:
+    """A short stand-in for a message's kwargs in Celery's logs: lists by their length."""
+    parts = (
+        f"{name!r}: <{len(value)} items>" if isinstance(value, list) else f"{name!r}: {value!r}"
+        for name, value in kwargs.items()
+    )
+    return "{" + ", ".join(parts) + "}"

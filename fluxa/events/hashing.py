@@ -29,6 +29,23 @@ def canonical_json(value: Any) -> bytes:
     return text.encode("utf-8")
 
 
+class CanonicalPayload(dict):
+    """A payload that knows its canonical encoding (computed once, when it was checked)."""
+
+    __slots__ = ("canonical",)
+
+    def __init__(self, value: dict[str, Any]) -> None:
+        super().__init__(value)
+        self.canonical = canonical_json(value)
+
+
+def canonical_of(payload: Any) -> bytes:
+    """The canonical encoding of `payload`, reusing the one a `CanonicalPayload` carries."""
+    if isinstance(payload, CanonicalPayload):
+        return payload.canonical
+    return canonical_json(payload)
+
+
 def sha256_hex(data: bytes) -> str:
     """Lowercase hex SHA-256 of `data`."""
     return hashlib.sha256(data).hexdigest()

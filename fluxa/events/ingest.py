@@ -9,15 +9,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 from fluxa.errors import HashMismatchError
 from fluxa.events.archive import claim_key
-from fluxa.events.hashing import canonical_json, sha256_hex
+from fluxa.events.hashing import canonical_of, sha256_hex
 from fluxa.messaging import CORRELATION_HEADER, ENQUEUED_AT_HEADER, TaskName, TaskPublisher
 from fluxa.storage import S3ObjectStore
+
+T = TypeVar("T")
 
 # Room left in each SQS message for the Celery/kombu envelope and headers.
 MESSAGE_OVERHEAD_BYTES = 8 * 1024
@@ -51,6 +54,11 @@ class PreparedEvent:
     def payload_sha256(self) -> str:
         return self.message["payload_sha256"]
 
+    @cached_property
+    def size(self) -> int:
+        """Bytes this event adds to a task message (computed once)."""
+        return message_size(self.message)
+
 
 def prepare_event(
     event: dict[str, Any],
@@ -64,7 +72,7 @@ def prepare_event(
     Raises `HashMismatchError` (field `payload_sha256`) when a declared hash
     differs from the canonical payload's.
     """
-    canonical = canonical_json(event["payload"])
+    canonical = canonical_of(event["payload"])
     digest = sha256_hex(canonical)
     for declared in (declared_sha256, event.get("payload_sha256")):
         if declared is not None and declared.lower() != digest:
@@ -94,7 +102,7 @@ def needs_claim_check(event: PreparedEvent, limits: IngestLimits) -> bool:
     """Whether the payload must go to S3 first and travel as a reference."""
     return (
         len(event.canonical_payload) > limits.claim_check_bytes
-        or message_size(event.message) > limits.message_budget
+        or event.size > limits.message_budget
     )
 
 
@@ -108,18 +116,21 @@ def as_claim_checked(event: PreparedEvent) -> PreparedEvent:
     return PreparedEvent(message=message, canonical_payload=event.canonical_payload)
 
 
-def split_messages(events: Sequence[dict[str, Any]], budget: int) -> list[list[dict[str, Any]]]:
-    """Group event messages, in order, into as few task messages as fit `budget` bytes each."""
-    groups: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
+def split_messages(
+    events: Sequence[T], budget: int, size: Callable[[T], int] = message_size
+) -> list[list[T]]:
+    """Group events, in order, into as few task messages as fit `budget` bytes each
+    (`size`: the bytes an event adds; by default that of an event message dict)."""
+    groups: list[list[T]] = []
+    current: list[T] = []
     used = 0
     for event in events:
-        size = message_size(event)
-        if current and used + size > budget:
+        size_of_event = size(event)
+        if current and used + size_of_event > budget:
             groups.append(current)
             current, used = [], 0
         current.append(event)
-        used += size
+        used += size_of_event
     if current:
         groups.append(current)
     return groups
@@ -147,17 +158,17 @@ class EventIngestor:
         Raises `StorageUnavailable` or `BrokerUnavailable`; on either, the caller
         must treat every event of this call as not accepted.
         """
-        messages = []
+        ready = []
         for event in events:
             if needs_claim_check(event, self._limits):
                 event = as_claim_checked(event)
                 self._store.put(event.message["payload_ref"]["key"], event.canonical_payload)
-            messages.append(event.message)
-        groups = split_messages(messages, self._limits.message_budget)
+            ready.append(event)
+        groups = split_messages(ready, self._limits.message_budget, size=lambda e: e.size)
         for group in groups:
             self._publisher.publish(
                 TaskName.PROCESS_EVENTS,
-                {"events": group},
+                {"events": [event.message for event in group]},
                 queue=self._queue,
                 headers={
                     CORRELATION_HEADER: correlation_id,

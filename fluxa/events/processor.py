@@ -26,7 +26,7 @@ from fluxa.errors import (
 )
 from fluxa.events import repository, trail
 from fluxa.events.archive import build_archive
-from fluxa.events.hashing import canonical_json, sha256_hex
+from fluxa.events.hashing import canonical_of, sha256_hex
 from fluxa.events.schemas import EventMessageSchema
 from fluxa.events.trail import Delivery
 from fluxa.storage import S3ObjectStore
@@ -82,7 +82,7 @@ def check_event(raw: Any) -> CheckedEvent:
         raise SchemaValidationError("event fails its schema", details=exc.messages_dict) from exc
     canonical = None
     if message["payload"] is not None:
-        canonical = canonical_json(message["payload"])
+        canonical = canonical_of(message["payload"])
         verify_hash(canonical, message["payload_sha256"])
     return CheckedEvent(message=message, canonical=canonical)
 

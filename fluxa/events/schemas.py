@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from fluxa.events.hashing import NotCanonicalizable, canonical_json
+from fluxa.events.hashing import CanonicalPayload, NotCanonicalizable
 
 MAX_BATCH_EVENTS = 500
 EVENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -21,10 +21,9 @@ class PayloadField(fields.Dict):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         result = super()._deserialize(value, attr, data, **kwargs)
         try:
-            canonical_json(result)
+            return CanonicalPayload(result)  # the encoding is kept for hashing
         except NotCanonicalizable as exc:
             raise ValidationError("Payload must be JSON without NaN or Infinity.") from exc
-        return result
 
 
 class EventSchema(Schema):
