@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from bench import ingest, processing, query, stats
+from bench import ingest, memory, processing, query, stats
 from bench.infra import Infra
 from bench.measure import Comparison, table, write_json
 
-SUITES = ("ingest", "processing", "stats", "query")
+SUITES = ("ingest", "processing", "stats", "query", "memory")
 
 
 @click.command()
@@ -24,6 +24,8 @@ SUITES = ("ingest", "processing", "stats", "query")
 @click.option("--clients", default=4, show_default=True, help="concurrent HTTP clients")
 @click.option("--requests", "batch_requests", default=25, show_default=True,
               help="batch requests per client and round")  # fmt: skip
+@click.option("--memory-events", default=100_000, show_default=True,
+              help="events of the memory run")  # fmt: skip
 @click.option("--one-user-trades", default=10_000, show_default=True)
 @click.option("--all-trades", default=100_000, show_default=True, help="full profile: 1000000")
 @click.option("--all-users", default=1_000, show_default=True, help="full profile: 10000")
@@ -62,4 +64,6 @@ def _run(suite: str, infra: Infra, o: dict) -> list[Comparison]:
     if suite == "stats":
         return stats.run(infra, stats.StatsOptions(
             o["rounds"], o["one_user_trades"], o["all_trades"], o["all_users"]))  # fmt: skip
+    if suite == "memory":
+        return memory.run(infra, memory.MemoryOptions(o["memory_events"], o["concurrency"], 2))
     return query.run(infra, query.QueryOptions(o["query_rows"]))

@@ -3,17 +3,14 @@ and Fluxa's own processes (gunicorn, Celery workers) started as they run in prod
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import uuid
-from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
 import psycopg
-import requests
 from sqlalchemy.engine import make_url
 
 from config import Settings, load_settings
@@ -47,13 +44,13 @@ class Infra:
     def __init__(self, root: Path, database_url: str | None) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        self.recording = root / "emulator-requests.jsonl"
-        os.environ["MOTO_RECORDER_FILEPATH"] = str(self.recording)  # read by the emulator
         for key, value in EMULATOR_CREDENTIALS.items():  # boto3 in this process needs some
             os.environ.setdefault(key, value)
         self._embedded = None if database_url else EmbeddedPostgres(root / "postgres")
         self.server_url = database_url or self._embedded.url()
-        self.moto = MotoServer(log_path=root / "emulator.log")
+        self.moto = MotoServer(
+            log_path=root / "emulator.log", recording_path=root / "emulator-requests.jsonl"
+        )
         self.issuer = DevIssuer(root / "auth")
         self._processes: list[subprocess.Popen[bytes]] = []
 
@@ -139,31 +136,3 @@ def stop(process: subprocess.Popen) -> None:
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, in MiB."""
     return rss_bytes(pid) / 2**20
-
-
-class EmulatorRecording:
-    """The emulator's own request log (moto's recorder), counted by service and action."""
-
-    def __init__(self, infra: Infra) -> None:
-        self._api = f"{infra.moto.endpoint}/moto-api/recorder"
-        self._path = infra.recording
-
-    def __enter__(self) -> EmulatorRecording:
-        requests.post(f"{self._api}/reset-recording", timeout=10)
-        requests.post(f"{self._api}/start-recording", timeout=10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        requests.post(f"{self._api}/stop-recording", timeout=10)
-
-    def counts(self) -> Counter[str]:
-        """Requests by `SQS <Action>` or `S3 <METHOD>`."""
-        counts: Counter[str] = Counter()
-        for line in self._path.read_text().splitlines():
-            entry = json.loads(line)
-            target = entry["headers"].get("X-Amz-Target", "")
-            if target.startswith("AmazonSQS."):
-                counts["SQS " + target.removeprefix("AmazonSQS.")] += 1
-            else:
-                counts[f"S3 {entry['method']}"] += 1
-        return counts

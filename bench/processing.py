@@ -17,10 +17,11 @@ import sqlalchemy as sa
 
 from api.app import create_app
 from bench import raw_loop
-from bench.infra import EmulatorRecording, Infra, libpq, rss_mb, stop
+from bench.infra import Infra, libpq, rss_mb, stop
 from bench.measure import Comparison
 from config import Settings
 from fluxa.db import make_engine
+from fluxa.standalone.emulator import RequestRecording
 
 BATCH = 100
 
@@ -159,6 +160,7 @@ def _request_counts(infra: Infra, options: ProcessingOptions) -> list[Comparison
         row.fluxa.append(figures["fluxa"][key] * 1000 / n)
         row.baseline.append(figures["baseline"][key] * 1000 / n)
         row.extra["detail"] = {side: f["detail"] for side, f in figures.items()}
+        row.extra["fluxa_start_up"] = figures["fluxa"]["start_up"]
         rows.append(row)
     return rows
 
@@ -175,25 +177,31 @@ def _counted(infra: Infra, events: int, concurrency: int, *, fluxa: bool) -> dic
     database = infra.fresh_database()
     env = infra.environ(database)
     settings = infra.settings(env)
-    if not fluxa:
+    table = "events" if fluxa else "bench_raw_events"
+    worker, start_up, warm_up = None, {}, 0
+    if fluxa:
+        # A worker's start-up requests (queue attributes, the first polls) are paid once
+        # per process, not per event: a warm-up batch is counted apart.
+        with RequestRecording(infra.moto) as recording:
+            worker = infra.worker(env, settings, concurrency)
+            warm_up = BATCH
+            _enqueue(infra, settings, warm_up)
+            _await_rows(database, table, warm_up)
+        start_up = dict(recording.counts())
+    else:
         with psycopg.connect(libpq(database), autocommit=True) as conn:
             conn.execute(raw_loop.CREATE)
-    table = "events" if fluxa else "bench_raw_events"
     time.sleep(1.0)  # let earlier statistics settle before the baseline reading
     before = _commits(database)
-    with EmulatorRecording(infra) as recording:
+    with RequestRecording(infra.moto) as recording:
         _enqueue(infra, settings, events)
-        if fluxa:
-            worker = infra.worker(env, settings, concurrency)
-        else:
+        if not fluxa:
             url = f"{settings.sqs_queue_url_prefix}/{settings.input_queue}"
             worker = multiprocessing.get_context("spawn").Process(
                 target=raw_loop.run_until_empty, args=(settings, url, libpq(database))
             )
             worker.start()
-        with psycopg.connect(libpq(database)) as conn:  # one transaction for all the polls
-            while conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] < events:
-                time.sleep(0.1)
+        _await_rows(database, table, warm_up + events)
         if fluxa:
             stop(worker)
         else:
@@ -202,4 +210,11 @@ def _counted(infra: Infra, events: int, concurrency: int, *, fluxa: bool) -> dic
     commits = _commits(database) - before - 2  # our two readings
     counts = recording.counts()
     sqs = sum(v for k, v in counts.items() if k.startswith("SQS"))
-    return {"sqs": sqs, "s3_puts": counts["S3 PUT"], "commits": commits, "detail": dict(counts)}
+    return {"sqs": sqs, "s3_puts": counts["S3 PUT"], "commits": commits,
+            "detail": dict(counts), "start_up": start_up}  # fmt: skip
+
+
+def _await_rows(database: str, table: str, rows: int) -> None:
+    with psycopg.connect(libpq(database)) as conn:  # one transaction for all the polls
+        while conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] < rows:
+            time.sleep(0.1)

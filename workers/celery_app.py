@@ -92,6 +92,8 @@ def make_celery(
         transport_options = sqs_transport_options(settings, urls)
     app.conf.update(
         broker_url=broker_url(settings),
+        # On SQS, kombu's transport with acknowledgements deleted in batches.
+        broker_transport="workers.sqs_transport:Transport" if is_sqs(settings) else None,
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=5,

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import subprocess
 import sys
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fluxa.standalone.ports import free_port, wait_for_port
 
@@ -15,14 +22,25 @@ MOTO_ACCOUNT_ID = "123456789012"
 class MotoServer:
     """`moto_server` on 127.0.0.1; its state is in memory and ends with the process."""
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        log_path: Path | None = None,
+        recording_path: Path | None = None,
+    ) -> None:
+        """`recording_path`: where moto's request recorder writes (see `RequestRecording`)."""
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.recording_path = recording_path
+        env = dict(os.environ)
+        if recording_path:
+            env["MOTO_RECORDER_FILEPATH"] = str(recording_path)  # moto's own setting
         self._log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            env=env,
         )
         wait_for_port("127.0.0.1", self.port)
 
@@ -36,3 +54,58 @@ class MotoServer:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the emulator answered: `SQS <Action>` or `S3 <METHOD>`, and its body."""
+
+    name: str
+    body: bytes
+
+    def json(self) -> Any:
+        """The body of a JSON-protocol request (SQS)."""
+        return json.loads(self.body)
+
+
+class RequestRecording:
+    """The emulator's own log of the requests it answers while the block runs (moto's
+    recorder; the server must have been started with a `recording_path`)."""
+
+    def __init__(self, server: MotoServer) -> None:
+        if not server.recording_path:
+            raise ValueError("the emulator was started without a recording_path")
+        self._api = f"{server.endpoint}/moto-api/recorder"
+        self._path = server.recording_path
+
+    def _call(self, action: str) -> None:
+        request = urllib.request.Request(f"{self._api}/{action}", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def __enter__(self) -> RequestRecording:
+        self._call("reset-recording")
+        self._call("start-recording")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._call("stop-recording")
+
+    def requests(self) -> list[RecordedRequest]:
+        """What was recorded so far, in order."""
+        recorded = []
+        for line in self._path.read_text().splitlines():
+            entry = json.loads(line)
+            body = entry.get("body") or ""
+            raw = base64.b64decode(body) if entry.get("body_encoded") else body.encode()
+            target = entry["headers"].get("X-Amz-Target", "")
+            if target.startswith("AmazonSQS."):
+                name = "SQS " + target.removeprefix("AmazonSQS.")
+            else:
+                name = f"S3 {entry['method']}"
+            recorded.append(RecordedRequest(name, raw))
+        return recorded
+
+    def counts(self) -> Counter[str]:
+        """Requests by name (`SQS <Action>`, `S3 <METHOD>`)."""
+        return Counter(request.name for request in self.requests())

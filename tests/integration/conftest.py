@@ -78,7 +78,8 @@ def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestData
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = MotoServer(log_path=tmp_path_factory.mktemp("moto") / "moto.log")
+    folder = tmp_path_factory.mktemp("moto")
+    server = MotoServer(log_path=folder / "moto.log", recording_path=folder / "requests.jsonl")
     yield server
     server.stop()
 

@@ -10,6 +10,7 @@ import pytest
 from fluxa.errors import ErrorCode
 from fluxa.events.hashing import canonical_json, sha256_hex
 from fluxa.messaging import CORRELATION_HEADER, TaskName
+from fluxa.standalone.emulator import RequestRecording
 from tests.integration.helpers import (
     count_rows,
     wait_for_dead_letter,
@@ -247,6 +248,27 @@ def test_a_retry_waits_in_the_queue_not_in_the_worker(
     finally:
         s3_proxy.restore()
     wait_for_rows(engine, [event["event_id"]])
+
+
+def test_acknowledged_messages_are_deleted_in_batches(celery, settings, worker, engine, emulator):
+    """Twelve messages processed: their deletes go out as DeleteMessageBatch requests."""
+    events = [event_message() for _ in range(12)]
+
+    def on_input_queue(name: str) -> list[dict]:
+        bodies = [r.json() for r in recording.requests() if r.name == f"SQS {name}"]
+        return [b for b in bodies if b["QueueUrl"].endswith("/" + settings.input_queue)]
+
+    with RequestRecording(emulator) as recording:
+        for event in events:
+            send(celery, settings, [event])
+        wait_for_rows(engine, [event["event_id"] for event in events])
+        wait_until(
+            lambda: sum(len(b["Entries"]) for b in on_input_queue("DeleteMessageBatch")) >= 12,
+            interval=0.1,
+            what="the twelve messages deleted",
+        )
+    assert on_input_queue("DeleteMessage") == []
+    assert len(on_input_queue("DeleteMessageBatch")) < 12
 
 
 def test_worker_killed_mid_task_is_redelivered_after_the_visibility_timeout(

@@ -1,0 +1,116 @@
+"""kombu's SQS transport, with acknowledgements deleted in batches.
+
+kombu deletes every acknowledged message with its own `DeleteMessage`: a third of the
+SQS requests of a busy worker. Here an acknowledgement frees the worker's prefetch slot
+at once and its delete joins a batch per queue, sent as one `DeleteMessageBatch` when
+ten are waiting or `FLUSH_AFTER_SECONDS` after the first. A delete that is late or lost
+(the worker killed in between, SQS unreachable) only means the message comes back after
+its visibility timeout; processing it again changes nothing (DESIGN §7), so the trade is
+one more idempotent delivery in a crash against nine requests saved in every ten.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from kombu.transport import SQS, virtual
+
+log = logging.getLogger("workers.sqs_transport")
+
+#: SQS accepts at most ten entries per batch request.
+BATCH_LIMIT = 10
+#: Longest wait of an acknowledged message for its delete (far below any visibility timeout).
+FLUSH_AFTER_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class PendingDelete:
+    queue: str | None  # kombu's queue name, which picks the client of a predefined queue
+    receipt_handle: str
+
+
+class DeleteBatches:
+    """Acknowledged messages awaiting their delete, grouped by queue URL."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, list[PendingDelete]] = defaultdict(list)
+
+    def add(self, queue_url: str, delete: PendingDelete) -> int:
+        """Queue a delete; how many now wait for `queue_url`."""
+        batch = self._pending[queue_url]
+        batch.append(delete)
+        return len(batch)
+
+    def take(self, queue_url: str) -> list[PendingDelete]:
+        """Everything waiting for `queue_url` (and forget it)."""
+        return self._pending.pop(queue_url, [])
+
+    def take_all(self) -> dict[str, list[PendingDelete]]:
+        """Everything waiting, by queue URL (and forget it)."""
+        pending, self._pending = dict(self._pending), defaultdict(list)
+        return pending
+
+
+def batch_entries(batch: list[PendingDelete]) -> list[dict[str, str]]:
+    """`DeleteMessageBatch` entries for `batch` (ids are positions)."""
+    return [{"Id": str(i), "ReceiptHandle": d.receipt_handle} for i, d in enumerate(batch)]
+
+
+class Channel(SQS.Channel):
+    """An SQS channel whose acknowledgements are deleted in batches (see the module)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deletes = DeleteBatches()
+
+    def basic_ack(self, delivery_tag: Any, multiple: bool = False) -> None:
+        try:
+            info = self.qos.get(delivery_tag).delivery_info
+            queue_url, receipt = info["sqs_queue"], info["sqs_message"]["ReceiptHandle"]
+        except KeyError:
+            return super().basic_ack(delivery_tag)
+        if self.hub is None:  # no event loop to flush from later: delete now
+            return super().basic_ack(delivery_tag)
+        queue = self.canonical_queue_name(info["routing_key"]) if "routing_key" in info else None
+        virtual.Channel.basic_ack(self, delivery_tag)  # frees the prefetch slot now
+        waiting = self._deletes.add(queue_url, PendingDelete(queue, receipt))
+        if waiting >= BATCH_LIMIT:
+            self._flush(queue_url)
+        elif waiting == 1:  # the first of a new batch: it is sent by this time at the latest
+            self.hub.call_later(FLUSH_AFTER_SECONDS, self._flush, queue_url)
+
+    def _flush(self, queue_url: str) -> None:
+        self._delete(queue_url, self._deletes.take(queue_url))
+
+    def _delete(self, queue_url: str, batch: list[PendingDelete]) -> None:
+        if not batch:
+            return
+        try:
+            response = self.sqs(queue=batch[0].queue).delete_message_batch(
+                QueueUrl=queue_url, Entries=batch_entries(batch)
+            )
+        except Exception as exc:  # a timer callback must not raise into the event loop
+            log.warning(
+                "acknowledged messages not deleted; SQS delivers them again",
+                extra={"messages": len(batch), "error": type(exc).__name__},
+            )
+            return
+        for failed in response.get("Failed", []):
+            log.warning(
+                "an acknowledged message was not deleted; SQS delivers it again",
+                extra={"error": failed.get("Code"), "reason": failed.get("Message")},
+            )
+
+    def close(self) -> None:
+        for queue_url, batch in self._deletes.take_all().items():
+            self._delete(queue_url, batch)
+        super().close()
+
+
+class Transport(SQS.Transport):
+    """kombu's SQS transport with `Channel` above (`broker_transport` names this class)."""
+
+    Channel = Channel
