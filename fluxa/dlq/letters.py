@@ -70,10 +70,13 @@ def from_sqs(raw: dict[str, Any]) -> DeadLetter:
     )
 
 
-def with_replay_mark(body: str, replayed_at: dt.datetime | None = None) -> str:
-    """The same SQS body with the envelope's `replay_count` raised by one and
-    `replayed_at` (now, by default) set.
+def with_replay_mark(body: str, queue: str, replayed_at: dt.datetime | None = None) -> str:
+    """The same SQS body, bound for `queue`, with the envelope's `replay_count` raised by
+    one and `replayed_at` (now, by default) set.
 
+    The message's own routing key is set to `queue`: it said the DLQ, and Celery sends
+    a retry (and Fluxa a dead letter) to where the message says it came from, so a
+    replayed message that fails again would otherwise retry inside the DLQ.
     The body keeps its encoding (plain JSON, or base64 JSON as kombu's default writes);
     a message without an envelope (redriven by SQS) gets a minimal one.
     """
@@ -91,5 +94,7 @@ def with_replay_mark(body: str, replayed_at: dt.datetime | None = None) -> str:
     mark["replay_count"] = int(mark.get("replay_count", 0)) + 1
     mark["replayed_at"] = (replayed_at or dt.datetime.now(dt.UTC)).isoformat()
     headers[DEAD_LETTER_HEADER] = mark
+    delivery = envelope.setdefault("properties", {}).setdefault("delivery_info", {})
+    delivery.update(exchange="", routing_key=queue)
     text = json.dumps(envelope)
     return base64.b64encode(text.encode()).decode() if encoded else text

@@ -82,7 +82,8 @@ def replay(
                     held.append(letter.receipt_handle)
                     (report.moved if target else report.left)[letter.error_code] += 1
                     continue
-                sqs.send_message(QueueUrl=target, MessageBody=with_replay_mark(letter.body))
+                queue = target.rsplit("/", 1)[-1]  # an SQS queue URL ends with its name
+                sqs.send_message(QueueUrl=target, MessageBody=with_replay_mark(letter.body, queue))
                 sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=letter.receipt_handle)
                 report.moved[letter.error_code] += 1
     finally:

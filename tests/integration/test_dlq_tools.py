@@ -163,3 +163,27 @@ def test_trace_shows_every_stage_of_a_failed_dead_lettered_and_replayed_event(
     assert all(r["event_id"] == accepted["event_id"] for r in stages)
     text = fluxa(environ, "trace", accepted["event_id"])
     assert "persisted" in text and "DBConnectionError" in text
+
+
+def test_a_replayed_message_that_fails_again_retries_on_its_source_queue(
+    celery, environ, settings, sqs, queue_url, engine, worker, test_database
+):
+    """The dead letter's body named the DLQ as its queue; a retry must not go there."""
+    dlq = queue_url(settings.dead_letter_queue)
+    event = event_message()
+
+    def retries(task_id: str) -> int:
+        lines = worker_lines(worker, message="task failed, will retry", task_id=task_id)
+        return len(lines)
+
+    test_database.proxy.refuse()
+    try:
+        send(celery, settings, [event])
+        task_id = wait_for_dead_letter(sqs, dlq, event["event_id"]).task_id
+        before = retries(task_id)
+        fluxa(environ, "dlq", "replay", "--queue", "events", "--error-code", "DBConnectionError")
+        wait_until(lambda: retries(task_id) > before, what="the replayed message to retry")
+    finally:
+        test_database.proxy.restore()
+    wait_for_rows(engine, [event["event_id"]])
+    assert dead_letters_for(sqs, dlq, event["event_id"]) == []

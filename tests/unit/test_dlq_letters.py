@@ -29,17 +29,28 @@ def raw(text):
 def test_replay_mark_counts_up_and_keeps_the_encoding():
     plain = body({DEAD_LETTER_HEADER: {"error_code": "DBConnectionError", "replay_count": 1}})
     at = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
-    marked = decode_sqs_body(with_replay_mark(plain, replayed_at=at))
+    marked = decode_sqs_body(with_replay_mark(plain, "Fluxa-StatsQueue", replayed_at=at))
     assert marked.headers[DEAD_LETTER_HEADER]["replay_count"] == 2
     assert marked.headers[DEAD_LETTER_HEADER]["replayed_at"] == at.isoformat()
     assert marked.kwargs == {"user_id": "u1"}
     encoded = base64.b64encode(plain.encode()).decode()
     assert (
-        json.loads(base64.b64decode(with_replay_mark(encoded)))["headers"][DEAD_LETTER_HEADER][
-            "replay_count"
-        ]
+        json.loads(base64.b64decode(with_replay_mark(encoded, "Fluxa-StatsQueue")))["headers"][
+            DEAD_LETTER_HEADER
+        ]["replay_count"]
         == 2
     )
+
+
+def test_a_replayed_message_is_routed_to_its_source_queue_not_the_dlq():
+    dead = json.loads(body({DEAD_LETTER_HEADER: {"error_code": "DBConnectionError"}}))
+    dead["properties"] = {"delivery_info": {"exchange": "", "routing_key": "Fluxa-DLQ"}}
+    marked = json.loads(with_replay_mark(json.dumps(dead), "Fluxa-InputQueue"))
+    # Celery retries to, and Fluxa dead-letters from, the queue the message names.
+    assert marked["properties"]["delivery_info"] == {
+        "exchange": "",
+        "routing_key": "Fluxa-InputQueue",
+    }
 
 
 def test_a_redriven_message_has_no_envelope_and_is_max_receive_exceeded():
@@ -47,14 +58,14 @@ def test_a_redriven_message_has_no_envelope_and_is_max_receive_exceeded():
     assert letter.error_code == "MaxReceiveExceeded"
     assert letter.subject == "user u1"
     assert letter.receive_count == 6
-    marked = decode_sqs_body(with_replay_mark(letter.body))
+    marked = decode_sqs_body(with_replay_mark(letter.body, "Fluxa-StatsQueue"))
     assert marked.headers[DEAD_LETTER_HEADER]["replay_count"] == 1
 
 
 def test_undecodable_bodies():
     assert from_sqs(raw("garbage")).error_code == UNDECODABLE
     with pytest.raises(UndecodableMessage):
-        with_replay_mark("garbage!")
+        with_replay_mark("garbage!", "Fluxa-InputQueue")
 
 
 @pytest.mark.parametrize(
