@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import (
+    Connection,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from fluxa.events.models import events
 
@@ -56,14 +68,15 @@ def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Insert rows, skipping ids already present; return the ids this call inserted."""
     if not rows:
         return set()
-    # One array per column, unnested by the server: a small statement that is prepared
-    # once, instead of a multi-row VALUES of 13 parameters per row rendered each time.
+    # All rows travel as one JSON document that the server unpacks into typed columns:
+    # a small statement prepared once, and C-speed encoding on both sides (a multi-row
+    # VALUES or one array per column is built parameter by parameter in Python).
     names = list(rows[0])
-    arrays = [
-        bindparam(f"{name}_array", [row[name] for row in rows], type_=ARRAY(events.c[name].type))
-        for name in names
-    ]
-    source = select(func.unnest(*arrays).table_valued(*names).render_derived())
+    document = cast(bindparam("rows", json.dumps(rows, default=_iso), type_=Text), JSONB)
+    columns = [column(name, events.c[name].type) for name in names]
+    source = select(*[literal_column(name) for name in names]).select_from(
+        func.jsonb_to_recordset(document).table_valued(*columns).render_derived(with_types=True)
+    )
     statement = (
         insert(events)
         .from_select(names, source)
@@ -71,6 +84,12 @@ def insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
         .returning(events.c.event_id)
     )
     return {row.event_id for row in conn.execute(statement)}
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def get_event(conn: Connection, event_id: str) -> EventRecord | None:
