@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import func, select
 
-from fluxa.events.models import events
 from tests.faults.figures import report
+from tests.faults.ledger import persisted
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
 from tests.support.sqs import events_of, receive_all
@@ -19,13 +18,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 OUTAGE_SECONDS = 15
 BATCHES, BATCH = 6, 50
-
-
-def persisted(engine, source) -> int:
-    with engine.connect() as conn:
-        return conn.execute(
-            select(func.count()).select_from(events).where(events.c.source == source)
-        ).scalar_one()
 
 
 @pytest.mark.parametrize(

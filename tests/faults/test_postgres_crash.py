@@ -6,7 +6,7 @@ import dataclasses
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.app import create_app
 from fluxa.db import make_engine
@@ -14,6 +14,7 @@ from fluxa.events.models import events
 from fluxa.migrations import upgrade
 from fluxa.standalone.postgres import EmbeddedPostgres
 from tests.faults.figures import report
+from tests.faults.ledger import persisted
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
 from tests.support.sqs import events_of, receive_all
@@ -52,12 +53,6 @@ def test_postgres_crash_and_restart_loses_nothing(
             json={"events": [event_body(source=source) for _ in range(BATCH)]},
         )
 
-    def persisted() -> int:
-        with engine.connect() as conn:
-            return conn.execute(
-                select(func.count()).select_from(events).where(events.c.source == source)
-            ).scalar_one()
-
     accepted: list[str] = []
     try:
         for _ in range(3):
@@ -94,7 +89,7 @@ def test_postgres_crash_and_restart_loses_nothing(
         )
         accepted += [r["event_id"] for r in retry.get_json()["results"]]
         wait_until(
-            lambda: persisted() == len(accepted),
+            lambda: persisted(engine, source) == len(accepted),
             timeout=90,
             interval=0.5,
             what="every accepted event persisted",

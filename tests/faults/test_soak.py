@@ -22,7 +22,7 @@ from typing import Any
 
 import psutil
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from api.app import create_app
 from fluxa.dlq.letters import DeadLetter, from_sqs
@@ -31,6 +31,7 @@ from fluxa.events.models import events
 from fluxa.stats.calculator import calculate
 from fluxa.trades import repository as trades_repository
 from tests.faults.figures import report
+from tests.faults.ledger import persisted
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
 from tests.support.processes import rss_bytes
@@ -74,13 +75,6 @@ def fault_schedule(rng: random.Random, kinds: list[str]) -> Iterator[str]:
     """Every kind once per round, in a fresh random order each round."""
     while True:
         yield from rng.sample(kinds, len(kinds))
-
-
-def persisted(engine, source: str) -> int:
-    with engine.connect() as conn:
-        return conn.execute(
-            select(func.count()).select_from(events).where(events.c.source == source)
-        ).scalar_one()
 
 
 @dataclasses.dataclass

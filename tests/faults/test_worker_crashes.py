@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fluxa.events.models import events
 from tests.faults.figures import report
+from tests.faults.ledger import persisted
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
 from tests.support.waiting import wait_until
@@ -18,13 +19,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 EVENTS = 2000
 BATCH = 100
 KILLS = 5
-
-
-def persisted(engine, source) -> int:
-    with engine.connect() as conn:
-        return conn.execute(
-            select(func.count()).select_from(events).where(events.c.source == source)
-        ).scalar_one()
 
 
 def test_repeated_worker_kills_lose_and_double_nothing(client, worker, engine, s3, settings):
