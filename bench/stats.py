@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+import tracemalloc
 from dataclasses import dataclass
 
 import psycopg
@@ -68,8 +69,27 @@ def run(infra: Infra, options: StatsOptions) -> list[Comparison]:
         one.baseline.append(_timed(lambda: _core_sql(url, "bench-one")))
         every.fluxa.append(_timed(lambda: _rebuild_all(engine, users)))
         every.baseline.append(_timed(lambda: _core_sql(url, None)))
+    _forget_stats(url)
+    copy_trades(url, trades_for("bench-tenth", options.one_user_trades // 10, rng))
+    one.extra["heap_peak_mb_tenth_and_full"] = [
+        _heap_peak_mb(lambda: rebuild_user(engine, "bench-tenth")),
+        _heap_peak_mb(lambda: rebuild_user(engine, "bench-one")),
+    ]
+    every.extra["heap_peak_mb_one_segment"] = _heap_peak_mb(
+        lambda: rebuild_users(engine, users[:USERS_PER_MESSAGE])
+    )
     engine.dispose()
     return [one, every]
+
+
+def _heap_peak_mb(work) -> float:
+    """The most Python heap `work` held at once (tracemalloc; not a timed run)."""
+    tracemalloc.start()
+    try:
+        work()
+        return round(tracemalloc.get_traced_memory()[1] / 2**20, 2)
+    finally:
+        tracemalloc.stop()
 
 
 def _rebuild_all(engine, users: list[str]) -> None:

@@ -171,7 +171,9 @@ def stream_by_user(
     result = conn.execute(
         select(*_STATS_COLUMNS)
         .where(trades.c.user_id.in_(user_ids))
-        .order_by(trades.c.user_id, trades.c.id)
+        # The order of index trades_user_entered_at_id: read through a cursor (planned
+        # for its first rows), ORDER BY user_id, id walked the whole primary key instead.
+        .order_by(trades.c.user_id, trades.c.entered_at, trades.c.id)
         .execution_options(yield_per=batch)
     )
     grouped = itertools.groupby((_stats_trade(row) for row in result), key=lambda t: t.user_id)
