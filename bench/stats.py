@@ -20,20 +20,19 @@ from fluxa.stats.relay import USERS_PER_MESSAGE
 # by user: closed count, wins, losses, gross profit, gross loss, net P&L.
 CORE_SQL = """
 WITH partials AS (
-  SELECT t.id,
+  SELECT t.id, t.user_id, t.side, t.quantity, t.entry_price, t.exit_price, t.fees,
          coalesce(sum((pc->>'quantity')::numeric), 0) AS qty,
          coalesce(sum((pc->>'quantity')::numeric * ((pc->>'price')::numeric - t.entry_price)), 0)
            AS gross,
-         coalesce(sum((pc->>'fees')::numeric), 0) AS fees
+         coalesce(sum((pc->>'fees')::numeric), 0) AS partial_fees
   FROM trades t LEFT JOIN LATERAL jsonb_array_elements(t.partial_closes) pc ON true
   WHERE t.status = 'closed' {user_filter}
   GROUP BY t.id
 ), closed AS (
-  SELECT t.user_id,
-         CASE WHEN t.side = 'long' THEN 1 ELSE -1 END
-           * (p.gross + (t.quantity - p.qty) * (t.exit_price - t.entry_price))
-           - t.fees - p.fees AS net
-  FROM trades t JOIN partials p ON p.id = t.id
+  SELECT user_id,
+         CASE WHEN side = 'long' THEN 1 ELSE -1 END
+           * (gross + (quantity - qty) * (exit_price - entry_price)) - fees - partial_fees AS net
+  FROM partials
 )
 SELECT user_id, count(*), count(*) FILTER (WHERE net > 0), count(*) FILTER (WHERE net < 0),
        coalesce(sum(net) FILTER (WHERE net > 0), 0), coalesce(sum(net) FILTER (WHERE net < 0), 0),
