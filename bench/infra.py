@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from config import Settings, load_settings
 from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.aws import s3_client, sqs_client
+from fluxa.db import libpq_url
 from fluxa.migrations import upgrade
 from fluxa.provisioning import setup_all
 from fluxa.queues import source_queues
@@ -31,11 +32,6 @@ EMULATOR_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-
-
-def libpq(url: str) -> str:
-    """The libpq form of a SQLAlchemy URL (for psycopg directly)."""
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 class Infra:
@@ -64,7 +60,7 @@ class Infra:
     def fresh_database(self) -> str:
         """A new, migrated database; its SQLAlchemy URL."""
         name = f"fluxa_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(libpq(self.server_url), autocommit=True) as conn:
+        with psycopg.connect(libpq_url(self.server_url), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         url = make_url(self.server_url).set(drivername="postgresql+psycopg", database=name)
         url = url.render_as_string(hide_password=False)

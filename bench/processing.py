@@ -17,10 +17,10 @@ import sqlalchemy as sa
 
 from api.app import create_app
 from bench import raw_loop
-from bench.infra import Infra, libpq, rss_mb, stop
+from bench.infra import Infra, rss_mb, stop
 from bench.measure import Comparison
 from config import Settings
-from fluxa.db import make_engine
+from fluxa.db import libpq_url, make_engine
 from fluxa.standalone.emulator import RequestRecording
 
 BATCH = 100
@@ -123,13 +123,13 @@ def _fluxa_round(infra: Infra, events: int, concurrency: int) -> Drained:
 
 def _raw_round(infra: Infra, events: int, concurrency: int) -> float:
     _, settings, database = _prepare(infra, events)
-    with psycopg.connect(libpq(database), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(database), autocommit=True) as conn:
         conn.execute(raw_loop.CREATE)
     engine, count = _counter(database, "bench_raw_events")
     url = f"{settings.sqs_queue_url_prefix}/{settings.input_queue}"
     context = multiprocessing.get_context("spawn")
     loops = [
-        context.Process(target=raw_loop.run_until_empty, args=(settings, url, libpq(database)))
+        context.Process(target=raw_loop.run_until_empty, args=(settings, url, libpq_url(database)))
         for _ in range(concurrency)
     ]
     for loop in loops:
@@ -166,7 +166,7 @@ def _request_counts(infra: Infra, options: ProcessingOptions) -> list[Comparison
 
 
 def _commits(database: str) -> int:
-    with psycopg.connect(libpq(database), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(database), autocommit=True) as conn:
         conn.execute("SELECT pg_stat_force_next_flush()")
         return conn.execute(
             "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
@@ -189,7 +189,7 @@ def _counted(infra: Infra, events: int, concurrency: int, *, fluxa: bool) -> dic
             _await_rows(database, table, warm_up)
         start_up = dict(recording.counts())
     else:
-        with psycopg.connect(libpq(database), autocommit=True) as conn:
+        with psycopg.connect(libpq_url(database), autocommit=True) as conn:
             conn.execute(raw_loop.CREATE)
     time.sleep(1.0)  # let earlier statistics settle before the baseline reading
     before = _commits(database)
@@ -198,7 +198,7 @@ def _counted(infra: Infra, events: int, concurrency: int, *, fluxa: bool) -> dic
         if not fluxa:
             url = f"{settings.sqs_queue_url_prefix}/{settings.input_queue}"
             worker = multiprocessing.get_context("spawn").Process(
-                target=raw_loop.run_until_empty, args=(settings, url, libpq(database))
+                target=raw_loop.run_until_empty, args=(settings, url, libpq_url(database))
             )
             worker.start()
         _await_rows(database, table, warm_up + events)
@@ -215,6 +215,6 @@ def _counted(infra: Infra, events: int, concurrency: int, *, fluxa: bool) -> dic
 
 
 def _await_rows(database: str, table: str, rows: int) -> None:
-    with psycopg.connect(libpq(database)) as conn:  # one transaction for all the polls
+    with psycopg.connect(libpq_url(database)) as conn:  # one transaction for all the polls
         while conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] < rows:
             time.sleep(0.1)

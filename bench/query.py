@@ -10,8 +10,9 @@ import psycopg
 
 from api.app import create_app
 from bench.data import copy_events, copy_trades, trades_for
-from bench.infra import Infra, libpq
+from bench.infra import Infra
 from bench.measure import Comparison, percentile
+from fluxa.db import libpq_url
 from fluxa.pagination import encode_cursor
 
 LIMIT = 100
@@ -26,7 +27,7 @@ class QueryOptions:
 
 def run(infra: Infra, options: QueryOptions) -> list[Comparison]:
     database = infra.fresh_database()
-    url = libpq(database)
+    url = libpq_url(database)
     copy_events(url, options.rows)
     copy_trades(url, trades_for("bench-reader", options.rows, random.Random(3)))
     settings = infra.settings(infra.environ(database))

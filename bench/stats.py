@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import psycopg
 
 from bench.data import copy_trades, trades_for
-from bench.infra import Infra, libpq
+from bench.infra import Infra
 from bench.measure import Comparison
-from fluxa.db import make_engine
+from fluxa.db import libpq_url, make_engine
 from fluxa.stats.rebuild import rebuild_user, rebuild_users
 from fluxa.stats.relay import USERS_PER_MESSAGE
 
@@ -52,7 +52,7 @@ class StatsOptions:
 def run(infra: Infra, options: StatsOptions) -> list[Comparison]:
     rng = random.Random(7)
     database = infra.fresh_database()
-    url = libpq(database)
+    url = libpq_url(database)
     copy_trades(url, trades_for("bench-one", options.one_user_trades, rng))
     per_user = max(1, options.all_trades // options.all_users)
     users = [f"bench-{n:05d}" for n in range(options.all_users)]

@@ -37,6 +37,11 @@ def make_engine(
     )
 
 
+def libpq_url(url: str) -> str:
+    """The libpq form of a SQLAlchemy URL (`postgresql+psycopg://…`), for psycopg and psql."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether a SQLAlchemy error is one that a later attempt may not meet."""
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:

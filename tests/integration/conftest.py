@@ -23,7 +23,7 @@ from config import Settings, load_settings
 from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
 from fluxa.aws import s3_client, sqs_client
-from fluxa.db import make_engine
+from fluxa.db import libpq_url, make_engine
 from fluxa.provisioning import setup_all
 from fluxa.queues import source_queues
 from fluxa.standalone.emulator import MotoServer
@@ -41,18 +41,14 @@ class TestDatabase:
     proxy: TcpProxy
 
 
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
 @pytest.fixture(scope="session")
 def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
     name = f"fluxa_test_{uuid.uuid4().hex[:10]}"
     server_url = os.environ.get("FLUXA_TEST_DATABASE_URL")
     embedded = None
     if server_url:
-        parts = urlsplit(_libpq(server_url))
-        with psycopg.connect(_libpq(server_url), autocommit=True) as conn:
+        parts = urlsplit(libpq_url(server_url))
+        with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         user = parts.username or "postgres"
         url = f"postgresql+psycopg://{user}@{parts.hostname}:{parts.port or 5432}/{name}"
@@ -70,7 +66,7 @@ def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestData
     )
     proxy.close()
     if server_url:
-        with psycopg.connect(_libpq(server_url), autocommit=True) as conn:
+        with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     if embedded:
         embedded.stop()
