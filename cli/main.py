@@ -254,7 +254,7 @@ def alarms(window_seconds: int, as_json: bool) -> None:
     with engine.connect() as conn:
         results = [
             alarm_rules.processor_error_rate(
-                *alarm_rules.read_trail_outcomes(conn, dt.timedelta(seconds=window_seconds))
+                *alarm_rules.read_outcomes(conn, dt.timedelta(seconds=window_seconds))
             ),
             alarm_rules.database_load(*alarm_rules.read_database_load(conn)),
         ]

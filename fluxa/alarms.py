@@ -72,8 +72,9 @@ def database_load(active: int, waiting: int, long_running: int) -> Alarm:
     )  # fmt: skip
 
 
-def read_trail_outcomes(conn: Connection, window: dt.timedelta) -> tuple[int, int]:
-    """(persisted, dead_lettered) events whose stage was recorded in the window."""
+def read_outcomes(conn: Connection, window: dt.timedelta) -> tuple[int, int]:
+    """(persisted, dead_lettered) events in the window: by `events.processed_at` and by
+    their dead-letter trail rows."""
     since = dt.datetime.now(dt.UTC) - window
     persisted = conn.execute(
         select(func.count()).select_from(events).where(events.c.processed_at >= since)

@@ -136,9 +136,8 @@ class EventProcessor:
         rows = self._archive(fresh, delivery)
         with transaction(self._engine) as conn:
             inserted_ids = repository.insert_events(conn, rows)
-            inserted = [e.message for e in fresh if e.event_id in inserted_ids]
-            trail.record(conn, trail.replay_rows(inserted, delivery))
-        result.inserted = [e for e in fresh if e.event_id in inserted_ids]
+            result.inserted = [e for e in fresh if e.event_id in inserted_ids]
+            trail.record(conn, trail.replay_rows([e.message for e in result.inserted], delivery))
         result.already_present += sorted(
             e.event_id for e in fresh if e.event_id not in inserted_ids
         )

@@ -62,13 +62,8 @@ def claim_many(conn: Connection, user_ids: list[str]) -> list[str]:
     return sorted(row.user_id for row in rows)
 
 
-def release(conn: Connection, user_id: str) -> None:
-    """Drop the claim (the message was not sent, or the rebuild has started)."""
-    release_many(conn, [user_id])
-
-
 def release_many(conn: Connection, user_ids: list[str]) -> None:
-    """Drop the claims of these users."""
+    """Drop these users' claims (the message was not sent, or the rebuild has started)."""
     conn.execute(update(outbox).where(outbox.c.user_id.in_(user_ids)).values(queued_at=None))
 
 

@@ -29,17 +29,8 @@ def save_if_newer(
     conn: Connection, user_id: str, stats: dict[str, Any], watermark: int, computed_at: dt.datetime
 ) -> bool:
     """Store the stats unless a rebuild at a newer (or equal) watermark already did."""
-    statement = (
-        insert(trade_stats)
-        .values(user_id=user_id, watermark=watermark, computed_at=computed_at, stats=stats)
-        .on_conflict_do_update(
-            index_elements=["user_id"],
-            set_={"watermark": watermark, "computed_at": computed_at, "stats": stats},
-            where=trade_stats.c.watermark < watermark,
-        )
-        .returning(trade_stats.c.user_id)
-    )
-    return conn.execute(statement).first() is not None
+    row = {"user_id": user_id, "stats": stats, "watermark": watermark}
+    return user_id in save_all_if_newer(conn, [row], computed_at)
 
 
 def watermarks(conn: Connection, user_ids: list[str]) -> dict[str, int]:
@@ -55,8 +46,8 @@ def watermarks(conn: Connection, user_ids: list[str]) -> dict[str, int]:
 def save_all_if_newer(
     conn: Connection, rows: list[dict[str, Any]], computed_at: dt.datetime
 ) -> set[str]:
-    """`save_if_newer` for many users at once (rows: user_id, stats, watermark); the
-    users whose stats were stored."""
+    """Store each row's stats (rows: user_id, stats, watermark) unless a rebuild at a
+    newer (or equal) watermark already did; the users whose stats were stored."""
     if not rows:
         return set()
     statement = insert(trade_stats).values(
