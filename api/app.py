@@ -8,8 +8,9 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import build_verifier
 from api.blueprints import auth, events, ingest, ops, stats, trades
+from api.json_body import BoundedJSONProvider, BoundedRequest
 from api.metrics import register_metrics
-from api.openapi import extend_spec
+from api.openapi import document_problems, extend_spec
 from api.problems import register_problem_handlers
 from api.request_context import register_request_context
 from api.services import build_services
@@ -17,6 +18,16 @@ from config import Settings, load_settings
 from fluxa.messaging import TaskPublisher
 
 SWAGGER_ASSETS_URL = "/v1/docs/assets"
+API_DESCRIPTION = (
+    "Fluxa: an event pipeline and trading journal. Machine clients send events"
+    " (`/v1/events`), which are processed asynchronously: a `202` means accepted and"
+    " durably queued, and the event appears in `GET /v1/events` once a worker has"
+    " persisted it. End users keep trades (`/v1/trades`) and read statistics"
+    " (`/v1/stats`) rebuilt in the background (`stale: true` until the rebuild after a"
+    " change). Every error is an RFC 9457 `application/problem+json` document with a"
+    " machine-readable `code` and, for bad input, `errors` naming each field at fault."
+    " JSON request bodies nest at most 35 levels; event limits are in each schema."
+)
 
 
 def create_app(
@@ -25,6 +36,8 @@ def create_app(
     """Build the API for `settings` (read from the environment when omitted)."""
     settings = settings or load_settings()
     app = Flask("fluxa")
+    app.request_class = BoundedRequest
+    app.json = BoundedJSONProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         API_TITLE="Fluxa",
@@ -36,7 +49,7 @@ def create_app(
         OPENAPI_SWAGGER_UI_URL=f"{SWAGGER_ASSETS_URL}/",
         OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
         API_SPEC_OPTIONS={
-            "info": {"description": "Fluxa: event pipeline and trading journal (DESIGN §5)."},
+            "info": {"description": API_DESCRIPTION},
             "security": [{"bearerAuth": []}],
             "components": {
                 "securitySchemes": {
@@ -57,6 +70,7 @@ def create_app(
     api.register_blueprint(stats.blp)
     api.register_blueprint(auth.blp)
     app.register_blueprint(ops.blp)
+    document_problems(api)
     register_problem_handlers(app)  # after Api(), which installs JSON error handlers of its own
 
     @app.get("/v1/openapi.yaml")

@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 import flask_smorest
 from marshmallow import RAISE
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from api.schemas.problem import ProblemSchema
 
@@ -24,6 +25,12 @@ class _Parser(FlaskParser):
         "query": RAISE,
         "json": RAISE,
     }
+
+    def _raw_load_json(self, req: Any) -> Any:
+        # Through the app's bounded JSON provider (api/json_body.py), not webargs' own.
+        if not is_json_request(req):
+            return core.missing
+        return req.get_json(cache=True)
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -11,6 +11,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from api.services import current_services
 from fluxa.idempotency import StoredResponse, fingerprint
 from fluxa.idempotency.config import MAX_KEY_LENGTH
+from fluxa.validation.fields import FullMatch
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -25,7 +26,7 @@ class IdempotencyHeadersSchema(Schema):
         data_key="Idempotency-Key",
         validate=[
             validate.Length(min=1, max=MAX_KEY_LENGTH),
-            validate.Regexp(r"^[\x21-\x7e]+$", error="Must be printable ASCII without spaces."),
+            FullMatch(r"^[\x21-\x7e]+$", error="Must be printable ASCII without spaces."),
         ],
         metadata={"description": "Same key and body replays the first response (24 h)."},
     )

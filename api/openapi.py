@@ -7,7 +7,8 @@ from typing import Any
 from flask_smorest import Api
 from marshmallow import fields
 
-DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+from api.blueprint import PROBLEM_JSON
+from fluxa.validation.fields import AMOUNT_LIMIT, AMOUNT_PATTERN
 
 
 def decimal_string_or_number(self: Any, field: fields.Field, ret: dict[str, Any], **_: Any):
@@ -18,9 +19,29 @@ def decimal_string_or_number(self: Any, field: fields.Field, ret: dict[str, Any]
     ret.pop("format", None)
     if "default" in ret:
         ret["default"] = str(ret["default"])
-    return {"oneOf": [{"type": "string", "pattern": DECIMAL_PATTERN}, {"type": "number"}]}
+    bound = float(AMOUNT_LIMIT)
+    return {
+        "oneOf": [
+            {"type": "string", "pattern": AMOUNT_PATTERN},
+            {
+                "type": "number",
+                "minimum": -bound,
+                "maximum": bound,
+                "exclusiveMinimum": True,
+                "exclusiveMaximum": True,
+            },
+        ]
+    }
 
 
 def extend_spec(api: Api) -> None:
     """Install Fluxa's additions to the schema-to-OpenAPI conversion."""
     api.ma_plugin.converter.add_attribute_function(decimal_string_or_number)
+
+
+def document_problems(api: Api) -> None:
+    """flask-smorest's shared error responses (`DEFAULT_ERROR`, `BAD_REQUEST`, …) are
+    problem documents here, as every error is (api/problems.py). Call after the
+    blueprints are registered, since they add some of these responses."""
+    for response in api.spec.components.responses.values():
+        response["content"] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}

@@ -20,6 +20,8 @@ class ErrorCode(StrEnum):
     BROKER_UNAVAILABLE = "BrokerUnavailable"
     UNHANDLED = "Unhandled"
     MAX_RECEIVE_EXCEEDED = "MaxReceiveExceeded"
+    MALFORMED_MESSAGE = "MalformedMessage"
+    PAYLOAD_MISSING = "PayloadMissing"
     NOT_FOUND = "NotFound"
     IDEMPOTENCY_IN_FLIGHT = "IdempotencyKeyInFlight"
     IDEMPOTENCY_MISMATCH = "IdempotencyKeyMismatch"
@@ -71,6 +73,19 @@ class HashMismatchError(InvalidInput):
     """A payload does not match the SHA-256 it was sent with."""
 
     code = ErrorCode.HASH_MISMATCH
+
+
+class MalformedMessageError(InvalidInput):
+    """An SQS message is not a task message a worker can run (see fluxa/messages)."""
+
+    code = ErrorCode.MALFORMED_MESSAGE
+
+
+class PayloadMissingError(FluxaError):
+    """A payload's stored object (claim check or archive) is gone; replay cannot bring it."""
+
+    code = ErrorCode.PAYLOAD_MISSING
+    http_status = 404
 
 
 class NotFoundError(FluxaError):

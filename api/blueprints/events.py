@@ -7,13 +7,27 @@ from typing import Any
 
 from api.auth import requires_scope
 from api.blueprint import Blueprint
+from api.schemas.common import NoQuerySchema
 from api.schemas.events import EventDetailSchema, EventListQuerySchema, EventPageSchema
 from api.services import current_services
 from fluxa import logcontext
 from fluxa.auth.principal import SCOPE_EVENTS_READ
+from fluxa.errors import ErrorCode
+from fluxa.events.query import PAYLOAD_MISSING
 from fluxa.events.repository import EventFilter
 
 log = logging.getLogger("fluxa.query")
+PAYLOAD_MISSING_PROBLEM = {
+    "type": "about:blank",
+    "title": "Payload unavailable",
+    "status": 404,
+    "code": ErrorCode.PAYLOAD_MISSING.value,
+    "detail": (
+        "The archived payload of this event is missing from storage. The event was"
+        " processed and its metadata and payload_sha256 stand; ask an operator to restore"
+        " the payload archive (docs/runbook.md, 'Missing payloads')."
+    ),
+}
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="Read events.")
 blp.before_request(requires_scope(SCOPE_EVENTS_READ))
 
@@ -38,10 +52,14 @@ def list_events(query: dict[str, Any]) -> Any:
 
 
 @blp.route("/<string:event_id>", methods=["GET"])
+@blp.arguments(NoQuerySchema, location="query")
 @blp.response(200, EventDetailSchema)
 @blp.problems(401, 403, 404, 503)
-def get_event(event_id: str) -> Any:
+def get_event(_query: dict[str, Any], event_id: str) -> Any:
     """One persisted event: metadata, processing status and payload."""
     logcontext.bind(service="query", event_id=event_id)
     record, payload = current_services().event_queries.get(event_id)
+    if payload is PAYLOAD_MISSING:
+        log.warning("event payload missing from its archive", extra={"status": "missing"})
+        return {**record.__dict__, "payload": None, "payload_problem": PAYLOAD_MISSING_PROBLEM}
     return {**record.__dict__, "payload": payload}

@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from api.auth import current_principal, requires_scope
 from api.blueprint import Blueprint
@@ -23,6 +23,7 @@ from fluxa.events.ingest import PreparedEvent, prepare_event
 from fluxa.events.schemas import SHA256_PATTERN, BatchSchema, EventSchema
 from fluxa.idempotency import StoredResponse
 from fluxa.logcontext import Stage
+from fluxa.validation.fields import FullMatch
 
 log = logging.getLogger("fluxa.ingest")
 blp = Blueprint("ingest", __name__, url_prefix="/v1/events", description="Send events.")
@@ -33,7 +34,7 @@ _ERRORS = [400, 401, 403, 409, 413, 415, 422, 503]
 class SingleEventHeadersSchema(IdempotencyHeadersSchema):
     payload_sha256 = fields.String(
         data_key="X-Payload-SHA256",
-        validate=validate.Regexp(SHA256_PATTERN, error="Must be a hex SHA-256 digest."),
+        validate=FullMatch(SHA256_PATTERN, error="Must be a hex SHA-256 digest."),
         metadata={"description": "SHA-256 of the canonical payload; a mismatch is a 400."},
     )
 

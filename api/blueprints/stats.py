@@ -6,6 +6,7 @@ from typing import Any
 
 from api.auth import authenticate, current_principal
 from api.blueprint import Blueprint
+from api.schemas.common import NoQuerySchema
 from api.schemas.trades import RebuildAcceptedSchema, RebuildRequestSchema, StatsSchema
 from api.services import current_services
 from fluxa import logcontext
@@ -22,9 +23,10 @@ def _bind() -> None:
 
 
 @blp.route("", methods=["GET"])
+@blp.arguments(NoQuerySchema, location="query")
 @blp.response(200, StatsSchema)
 @blp.problems(401)
-def get_stats() -> Any:
+def get_stats(_query: dict[str, Any]) -> Any:
     """The caller's TradeStats as last rebuilt (`stale` while a rebuild is pending)."""
     return stats_for(current_services().engine, current_principal().sub)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Response, url_for
+from flask import Response, jsonify, url_for
 
 from api.auth import authenticate, current_principal
 from api.blueprint import Blueprint
+from api.idempotency import IdempotencyHeadersSchema, run_idempotent
+from api.schemas.common import NoQuerySchema
 from api.schemas.trades import (
     IfMatchHeaderSchema,
     ImageUploadRequestSchema,
@@ -19,6 +21,7 @@ from api.schemas.trades import (
 from api.services import current_services
 from fluxa import logcontext
 from fluxa.errors import PreconditionRequiredError
+from fluxa.idempotency import StoredResponse
 from fluxa.trades.schemas import TradeCreateSchema, TradeSchema, TradeUpdateSchema, dump_trade
 from fluxa.trades.service import TradeFilter
 from fluxa.trades.trade import Trade
@@ -26,6 +29,7 @@ from fluxa.trades.trade import Trade
 blp = Blueprint("trades", __name__, url_prefix="/v1/trades", description="Your trading journal.")
 blp.before_request(authenticate)
 AUTH_ERRORS = (401,)
+_trade_schema = TradeSchema()
 
 
 @blp.before_request
@@ -49,14 +53,24 @@ def _expected_version(if_match: str | None, body_version: int | None) -> int:
 
 
 @blp.route("", methods=["POST"])
+@blp.arguments(IdempotencyHeadersSchema, location="headers")
 @blp.arguments(TradeCreateSchema)
 @blp.response(201, TradeSchema)
-@blp.problems(*AUTH_ERRORS, 400, 415)
-def create_trade(data: dict[str, Any]) -> Any:
-    """create-trade."""
-    trade = current_services().trades.create(current_principal().sub, data)
-    location = url_for("trades.get_trade", trade_id=trade.id)
-    return dump_trade(trade), 201, {**_etag(trade), "Location": location}
+@blp.problems(*AUTH_ERRORS, 400, 409, 415, 422)
+def create_trade(headers: dict[str, Any], data: dict[str, Any]) -> Response:
+    """create-trade. With `Idempotency-Key`, a retried request creates one trade."""
+    user = current_principal().sub
+
+    def create() -> StoredResponse:
+        trade = current_services().trades.create(user, data)
+        return StoredResponse(status=201, body=_trade_schema.dump(dump_trade(trade)))
+
+    body, status, extra = run_idempotent(headers.get("idempotency_key"), f"trades:{user}", create)
+    response = jsonify(body)
+    response.status_code = status
+    location = url_for("trades.get_trade", trade_id=body["id"])
+    response.headers.update({**extra, "ETag": f'"{body["version"]}"', "Location": location})
+    return response
 
 
 @blp.route("", methods=["GET"])
@@ -79,9 +93,10 @@ def list_trades(query: dict[str, Any]) -> Any:
 
 
 @blp.route("/<string:trade_id>", methods=["GET"])
+@blp.arguments(NoQuerySchema, location="query")
 @blp.response(200, TradeSchema)
 @blp.problems(*AUTH_ERRORS, 404)
-def get_trade(trade_id: str) -> Any:
+def get_trade(_query: dict[str, Any], trade_id: str) -> Any:
     """One of your trades."""
     trade = current_services().trades.get(current_principal().sub, trade_id)
     return dump_trade(trade), 200, _etag(trade)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from marshmallow import Schema, fields, validate
 
+from api.schemas.problem import ProblemSchema
 from fluxa.events.schemas import NAME_PATTERN
+from fluxa.validation.fields import FullMatch, Moment, Text
 
 MAX_PAGE_SIZE = 500
 
@@ -52,7 +52,13 @@ class EventMetadataSchema(Schema):
 
 
 class EventDetailSchema(EventMetadataSchema):
-    payload = fields.Dict(required=True)
+    payload = fields.Dict(
+        required=True, allow_none=True, metadata={"description": "null when payload_problem"}
+    )
+    payload_problem = fields.Nested(
+        ProblemSchema,
+        metadata={"description": "Present when the payload cannot be read (e.g. missing)."},
+    )
 
 
 class EventPageSchema(Schema):
@@ -61,9 +67,9 @@ class EventPageSchema(Schema):
 
 
 class EventListQuerySchema(Schema):
-    type = fields.String(validate=validate.Regexp(NAME_PATTERN))
-    source = fields.String(validate=validate.Regexp(NAME_PATTERN))
-    since = fields.AwareDateTime(default_timezone=dt.UTC)
-    until = fields.AwareDateTime(default_timezone=dt.UTC)
+    type = fields.String(validate=FullMatch(NAME_PATTERN))
+    source = fields.String(validate=FullMatch(NAME_PATTERN))
+    since = Moment()
+    until = Moment()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-    cursor = fields.String(validate=validate.Length(min=1, max=512))
+    cursor = Text(validate=validate.Length(min=1, max=512))

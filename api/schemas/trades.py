@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from marshmallow import Schema, fields, validate
 
 from fluxa.trades.images import CONTENT_TYPES, MAX_IMAGE_BYTES
-from fluxa.trades.schemas import SYMBOL_PATTERN, TradeSchema
+from fluxa.trades.schemas import SYMBOL_PATTERN, TAG_PATTERN, TradeSchema
 from fluxa.trades.trade import Status
+from fluxa.validation.fields import FullMatch, Moment, Text
 
 MAX_PAGE_SIZE = 200
 
 
 class TradeListQuerySchema(Schema):
-    symbol = fields.String(validate=validate.Regexp(SYMBOL_PATTERN))
+    symbol = fields.String(validate=FullMatch(SYMBOL_PATTERN))
     status = fields.String(validate=validate.OneOf([s.value for s in Status]))
-    tag = fields.String(validate=validate.Length(min=1, max=32))
-    since = fields.AwareDateTime(default_timezone=dt.UTC)
-    until = fields.AwareDateTime(default_timezone=dt.UTC)
+    tag = fields.String(validate=FullMatch(TAG_PATTERN))
+    since = Moment()
+    until = Moment()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-    cursor = fields.String(validate=validate.Length(min=1, max=512))
+    cursor = Text(validate=validate.Length(min=1, max=512))
 
 
 class TradePageSchema(Schema):
@@ -34,7 +33,7 @@ class IfMatchHeaderSchema(Schema):
 
     if_match = fields.String(
         data_key="If-Match",
-        validate=validate.Regexp(r'^(W/)?"?\d{1,10}"?$', error='Must be an ETag such as "3".'),
+        validate=FullMatch(r'^(W/)?"?[0-9]{1,10}"?$', error='Must be an ETag such as "3".'),
         metadata={"description": "The trade version the change applies to (its ETag)."},
     )
 
@@ -85,7 +84,7 @@ class StatsSchema(Schema):
 
 
 class RebuildRequestSchema(Schema):
-    user_id = fields.String(
+    user_id = Text(
         validate=validate.Length(min=1, max=256),
         metadata={"description": "Admins only: whose stats to rebuild (default: the caller)."},
     )

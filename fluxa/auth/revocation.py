@@ -14,6 +14,7 @@ from sqlalchemy import Column, DateTime, Engine, Table, Text, select
 from sqlalchemy.dialects.postgresql import insert
 
 from fluxa.auth.principal import Principal
+from fluxa.auth.verifier import LEEWAY_SECONDS
 from fluxa.db import metadata, transaction, translated_errors
 
 token_revocations = Table(
@@ -68,9 +69,16 @@ class RevocationList:
         return value
 
     def is_revoked(self, principal: Principal) -> bool:
-        """Whether the token was issued at or before the user's last sign-out (second precision)."""
+        """Whether the token may have been issued before the user's last sign-out.
+
+        The verifier accepts an `iat` up to `LEEWAY_SECONDS` in the future (clock
+        skew), so a token minted just before a sign-out can carry a later `iat`: every
+        token whose `iat` is within that leeway after the sign-out is revoked too.
+        """
         revoked_before = self._revoked_before(principal.sub)
-        return revoked_before is not None and principal.issued_at <= revoked_before.timestamp()
+        if revoked_before is None:
+            return False
+        return principal.issued_at <= revoked_before.timestamp() + LEEWAY_SECONDS
 
     def forget(self, sub: str) -> None:
         """Drop the cached answer for `sub` (this process signed it out)."""

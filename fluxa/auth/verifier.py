@@ -12,6 +12,7 @@ from fluxa.errors import InvalidTokenError
 
 ALGORITHM = "RS256"
 LEEWAY_SECONDS = 30
+MAX_SUB_LENGTH = 256
 
 
 class TokenVerifier:
@@ -69,10 +70,13 @@ class TokenVerifier:
             raise InvalidTokenError("token_use must be access or id")
         if client != self._client_id:
             raise InvalidTokenError("token is for another client")
+        sub = claims["sub"]
+        if not isinstance(sub, str) or not sub.strip() or len(sub) > MAX_SUB_LENGTH:
+            raise InvalidTokenError("token has no usable subject (sub)")
         scopes = claims.get("scope", "")
         groups = claims.get("cognito:groups", [])
         return Principal(
-            sub=str(claims["sub"]),
+            sub=sub,
             token_use=token_use,
             issued_at=int(claims["iat"]),
             scopes=frozenset(scopes.split()) if isinstance(scopes, str) else frozenset(),

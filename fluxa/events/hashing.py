@@ -15,7 +15,7 @@ from typing import Any
 
 
 class NotCanonicalizable(ValueError):
-    """The value has no canonical JSON form (NaN, infinity, or a non-JSON type)."""
+    """The value has no canonical JSON form (NaN, infinity, a lone surrogate, a non-JSON type)."""
 
 
 def canonical_json(value: Any) -> bytes:
@@ -24,9 +24,10 @@ def canonical_json(value: Any) -> bytes:
         text = json.dumps(
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
-    except (ValueError, TypeError) as exc:
+        # A lone surrogate (JSON allows "\ud800") has no UTF-8 form: UnicodeEncodeError.
+        return text.encode("utf-8")
+    except (ValueError, TypeError, RecursionError) as exc:
         raise NotCanonicalizable(str(exc)) from exc
-    return text.encode("utf-8")
 
 
 class CanonicalPayload(dict):

@@ -22,6 +22,7 @@ from fluxa.errors import (
     FluxaError,
     HashMismatchError,
     NotFoundError,
+    PayloadMissingError,
     SchemaValidationError,
 )
 from fluxa.events import repository, trail
@@ -175,9 +176,8 @@ class EventProcessor:
                 rejected.append(RejectedEvent(event.message, exc))
                 continue
             except NotFoundError as exc:
-                rejected.append(
-                    RejectedEvent(event.message, FluxaError(f"claim object lost: {exc}"))
-                )
+                lost = PayloadMissingError(f"claim-checked payload lost: {exc}")
+                rejected.append(RejectedEvent(event.message, lost))
                 continue
             loaded.append(CheckedEvent(event.message, canonical))
         return loaded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +13,13 @@ from fluxa.db import translated_errors
 from fluxa.errors import NotFoundError
 from fluxa.events import repository
 from fluxa.events.repository import EventFilter, EventRecord
+from fluxa.events.schemas import EVENT_ID_PATTERN
 from fluxa.pagination import decode_cursor, encode_cursor
 from fluxa.storage import S3ObjectStore
+
+EVENT_ID = re.compile(EVENT_ID_PATTERN)
+#: What `EventQueries.get` returns for a payload whose archive object is missing.
+PAYLOAD_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -32,14 +38,23 @@ class EventQueries:
         self._store = store
 
     def get(self, event_id: str) -> tuple[EventRecord, Any]:
-        """The event and its payload, read from its archive by byte range."""
+        """The event and its payload, read from its archive by byte range.
+
+        The payload is `PAYLOAD_MISSING` when its archive object is gone (the event's
+        metadata and SHA-256 still stand). Raises `NotFoundError` for an unknown id.
+        """
+        if EVENT_ID.fullmatch(event_id) is None:  # never a valid id: no query
+            raise NotFoundError(f"event {event_id!r} not found")
         with translated_errors(), self._engine.connect() as conn:
             record = repository.get_event(conn, event_id)
         if record is None:
             raise NotFoundError(f"event {event_id!r} not found")
-        raw = self._store.get(
-            record.archive_key, offset=record.archive_offset, length=record.payload_size
-        )
+        try:
+            raw = self._store.get(
+                record.archive_key, offset=record.archive_offset, length=record.payload_size
+            )
+        except NotFoundError:
+            return record, PAYLOAD_MISSING
         return record, json.loads(raw)
 
     def list(self, filters: EventFilter, *, limit: int, cursor: str | None) -> EventPage:

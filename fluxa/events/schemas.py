@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from fluxa.events.hashing import CanonicalPayload, NotCanonicalizable
+from fluxa.validation import PAYLOAD_LIMITS, JsonLimitExceeded, check_structure
+from fluxa.validation.fields import FullMatch, Moment, Text
 
 MAX_BATCH_EVENTS = 500
 EVENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -16,48 +17,54 @@ SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
 
 
 class PayloadField(fields.Dict):
-    """A JSON object that has a canonical encoding (no NaN or infinities)."""
+    """A JSON object within `PAYLOAD_LIMITS` that has a canonical encoding."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise self.make_error("invalid")
+        try:  # before anything recursive (the Dict field's copy, the encoder) sees it
+            check_structure(value, PAYLOAD_LIMITS)
+        except JsonLimitExceeded as exc:
+            where = f" (at {exc.field})" if exc.field else ""
+            raise ValidationError(f"Payload {exc.message}{where}.") from exc
         result = super()._deserialize(value, attr, data, **kwargs)
         try:
             return CanonicalPayload(result)  # the encoding is kept for hashing
         except NotCanonicalizable as exc:
-            raise ValidationError("Payload must be JSON without NaN or Infinity.") from exc
+            raise ValidationError(f"Payload has no canonical JSON form: {exc}.") from exc
 
 
 class EventSchema(Schema):
     """One event as a client sends it."""
 
     event_id = fields.String(
-        validate=validate.Regexp(
-            EVENT_ID_PATTERN, error="Must be 1-128 characters [A-Za-z0-9._:-]."
-        ),
+        validate=FullMatch(EVENT_ID_PATTERN, error="Must be 1-128 characters [A-Za-z0-9._:-]."),
         metadata={"description": "Client-chosen id; generated (UUID) when absent."},
     )
     type = fields.String(
         required=True,
-        validate=validate.Regexp(NAME_PATTERN, error="Must be 1-128 characters [A-Za-z0-9._:/-]."),
+        validate=FullMatch(NAME_PATTERN, error="Must be 1-128 characters [A-Za-z0-9._:/-]."),
     )
     source = fields.String(
         required=True,
-        validate=validate.Regexp(NAME_PATTERN, error="Must be 1-128 characters [A-Za-z0-9._:/-]."),
+        validate=FullMatch(NAME_PATTERN, error="Must be 1-128 characters [A-Za-z0-9._:/-]."),
     )
-    occurred_at = fields.AwareDateTime(required=True, default_timezone=dt.UTC)
-    payload = PayloadField(required=True, metadata={"description": "Any JSON object."})
+    occurred_at = Moment(required=True)
+    payload = PayloadField(
+        required=True,
+        metadata={
+            "description": (
+                f"Any JSON object, nested at most {PAYLOAD_LIMITS.max_depth} levels (itself"
+                f" included), at most {PAYLOAD_LIMITS.max_items} keys or items per object or"
+                f" array, strings up to {PAYLOAD_LIMITS.max_string_chars} characters,"
+                f" integers up to {PAYLOAD_LIMITS.max_number_digits} digits."
+            )
+        },
+    )
     payload_sha256 = fields.String(
-        validate=validate.Regexp(SHA256_PATTERN, error="Must be a hex SHA-256 digest."),
+        validate=FullMatch(SHA256_PATTERN, error="Must be a hex SHA-256 digest."),
         metadata={"description": "Optional: the SHA-256 of the canonical payload, checked."},
     )
-
-    @validates("occurred_at")
-    def _not_absurd(self, value: dt.datetime, **_: Any) -> None:
-        if (
-            not dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-            <= value
-            <= dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
-        ):
-            raise ValidationError("Must be between 1970 and 9000.")
 
 
 class BatchSchema(Schema):
@@ -74,22 +81,22 @@ class BatchSchema(Schema):
 class PayloadRefSchema(Schema):
     """Where a claim-checked payload lives in the payload bucket."""
 
-    key = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    key = Text(required=True, validate=validate.Length(min=1, max=1024))
     size = fields.Integer(required=True, validate=validate.Range(min=0))
 
 
 class EventMessageSchema(Schema):
     """One event inside a processing task message (what the processor re-validates)."""
 
-    event_id = fields.String(required=True, validate=validate.Regexp(EVENT_ID_PATTERN))
-    type = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
-    source = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
-    occurred_at = fields.AwareDateTime(required=True)
-    accepted_at = fields.AwareDateTime(required=True)
-    payload_sha256 = fields.String(required=True, validate=validate.Regexp(SHA256_PATTERN))
+    event_id = fields.String(required=True, validate=FullMatch(EVENT_ID_PATTERN))
+    type = fields.String(required=True, validate=FullMatch(NAME_PATTERN))
+    source = fields.String(required=True, validate=FullMatch(NAME_PATTERN))
+    occurred_at = Moment(required=True)
+    accepted_at = Moment(required=True)
+    payload_sha256 = fields.String(required=True, validate=FullMatch(SHA256_PATTERN))
     payload = PayloadField(allow_none=True, load_default=None)
     payload_ref = fields.Nested(PayloadRefSchema, allow_none=True, load_default=None)
-    correlation_id = fields.String(allow_none=True, load_default=None)
+    correlation_id = Text(allow_none=True, load_default=None, validate=validate.Length(max=200))
 
     @validates_schema
     def _exactly_one_payload(self, data: dict[str, Any], **_: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -11,48 +10,42 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from fluxa.decimals import to_str
 from fluxa.trades.pnl import realized_events
 from fluxa.trades.trade import Side, Status, Trade
+from fluxa.validation.fields import Amount, FullMatch, Moment, Text
 
 SYMBOL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,31}$"
+TAG_PATTERN = r"^[A-Za-z0-9_.:/-]{1,32}$"
 MAX_TAGS = 20
 MAX_IMAGES = 20
 
 
-def _decimal(**kwargs: Any) -> fields.Decimal:
-    return fields.Decimal(as_string=True, allow_nan=False, **kwargs)
-
-
-def _moment(**kwargs: Any) -> fields.AwareDateTime:
-    return fields.AwareDateTime(default_timezone=dt.UTC, **kwargs)
-
-
 class PartialCloseSchema(Schema):
-    quantity = _decimal(required=True)
-    price = _decimal(required=True)
-    closed_at = _moment(required=True)
-    fees = _decimal(load_default=Decimal(0))
+    quantity = Amount(required=True)
+    price = Amount(required=True)
+    closed_at = Moment(required=True)
+    fees = Amount(load_default=Decimal(0))
 
 
 class _TradeFields(Schema):
     """Fields a client may write (never user_id, status, timestamps or stats)."""
 
-    symbol = fields.String(validate=validate.Regexp(SYMBOL_PATTERN))
+    symbol = fields.String(validate=FullMatch(SYMBOL_PATTERN))
     side = fields.String(validate=validate.OneOf([s.value for s in Side]))
-    quantity = _decimal()
-    entry_price = _decimal()
-    entered_at = _moment()
-    fees = _decimal()
-    exit_price = _decimal(allow_none=True)
-    exited_at = _moment(allow_none=True)
+    quantity = Amount()
+    entry_price = Amount()
+    entered_at = Moment()
+    fees = Amount()
+    exit_price = Amount(allow_none=True)
+    exited_at = Moment(allow_none=True)
     partial_closes = fields.List(
         fields.Nested(PartialCloseSchema), validate=validate.Length(max=100)
     )
     tags = fields.List(
-        fields.String(validate=validate.Regexp(r"^[\w.:/-]{1,32}$")),
+        Text(validate=FullMatch(TAG_PATTERN)),
         validate=validate.Length(max=MAX_TAGS),
     )
-    notes = fields.String(validate=validate.Length(max=10_000))
+    notes = Text(validate=validate.Length(max=10_000))
     images = fields.List(
-        fields.String(validate=validate.Length(min=1, max=512)),
+        Text(validate=validate.Length(min=1, max=512)),
         validate=validate.Length(max=MAX_IMAGES),
     )
 
@@ -71,11 +64,11 @@ class _TradeFields(Schema):
 class TradeCreateSchema(_TradeFields):
     """create-trade: the position, optionally already (partly) closed."""
 
-    symbol = fields.String(required=True, validate=validate.Regexp(SYMBOL_PATTERN))
+    symbol = fields.String(required=True, validate=FullMatch(SYMBOL_PATTERN))
     side = fields.String(required=True, validate=validate.OneOf([s.value for s in Side]))
-    quantity = _decimal(required=True)
-    entry_price = _decimal(required=True)
-    entered_at = _moment(required=True)
+    quantity = Amount(required=True)
+    entry_price = Amount(required=True)
+    entered_at = Moment(required=True)
 
 
 class TradeUpdateSchema(_TradeFields):

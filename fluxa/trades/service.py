@@ -52,6 +52,14 @@ def _field_values(data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _require_id_form(trade_id: str) -> None:
+    """Ids are UUIDs: anything else names no trade (and never reaches the database)."""
+    try:
+        uuid.UUID(trade_id)
+    except ValueError:
+        raise NotFoundError(f"trade {trade_id!r} not found") from None
+
+
 class TradeService:
     """create, read, list, update and delete trades of one user at a time."""
 
@@ -75,6 +83,7 @@ class TradeService:
         return stored
 
     def get(self, user_id: str, trade_id: str) -> Trade:
+        _require_id_form(trade_id)
         with translated_errors(), self._engine.connect() as conn:
             trade = trades_repository.get(conn, user_id, trade_id)
         if trade is None:
@@ -98,6 +107,7 @@ class TradeService:
         self, user_id: str, trade_id: str, changes: dict[str, Any], *, expected_version: int
     ) -> Trade:
         """Apply `changes` if the trade is still at `expected_version` (else 412)."""
+        _require_id_form(trade_id)
         with transaction(self._engine) as conn:
             current = trades_repository.get(conn, user_id, trade_id, for_update=True)
             if current is None:
@@ -118,6 +128,7 @@ class TradeService:
         return stored
 
     def delete(self, user_id: str, trade_id: str) -> None:
+        _require_id_form(trade_id)
         with transaction(self._engine) as conn:
             removed = trades_repository.remove(conn, user_id, trade_id)
             if removed is None:

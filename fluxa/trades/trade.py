@@ -78,4 +78,5 @@ class Trade:
             return None
         if self.exited_at is not None:
             return self.exited_at
-        return max(c.closed_at for c in self.partial_closes)
+        # No partial close here means a zero quantity, which integrity checks refuse.
+        return max((c.closed_at for c in self.partial_closes), default=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -15,7 +16,8 @@ from cryptography.hazmat.primitives import serialization
 
 from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.auth.jwks import JwksKeyResolver
-from fluxa.auth.verifier import TokenVerifier
+from fluxa.auth.revocation import revoke_all
+from fluxa.auth.verifier import LEEWAY_SECONDS, TokenVerifier
 from fluxa.errors import InvalidTokenError
 
 pytestmark = pytest.mark.integration
@@ -112,16 +114,36 @@ def test_scopes_guard_the_event_endpoints(anonymous_client, auth):
     assert anonymous_client.get("/v1/events").status_code == 401
 
 
-def test_sign_out_revokes_earlier_tokens_at_once(anonymous_client, dev_issuer):
+def test_sign_out_revokes_earlier_tokens_at_once(anonymous_client, dev_issuer, engine):
     user = f"user-{uuid.uuid4().hex[:8]}"
     stolen = {"Authorization": f"Bearer {dev_issuer.mint(user)}"}
+    # Minted before the sign-out by an issuer whose clock runs 20 s ahead (inside the leeway).
+    skewed = {"Authorization": f"Bearer {dev_issuer.mint(user, iat=int(time.time()) + 20)}"}
     assert anonymous_client.get("/v1/trades", headers=stolen).status_code == 200
+    assert anonymous_client.get("/v1/trades", headers=skewed).status_code == 200
     assert anonymous_client.post("/v1/auth/signout", headers=stolen).status_code == 204
-    refused = anonymous_client.get("/v1/trades", headers=stolen)
-    assert refused.status_code == 401 and "revoked" in refused.get_json()["detail"]
-    # Tokens carry whole seconds: one issued in a later second than the sign-out works.
-    fresh = {"Authorization": f"Bearer {dev_issuer.mint(user, iat=int(time.time()) + 1)}"}
+    for token in (stolen, skewed):
+        refused = anonymous_client.get("/v1/trades", headers=token)
+        assert refused.status_code == 401 and "revoked" in refused.get_json()["detail"]
+
+
+def test_token_issued_after_sign_out_and_its_leeway_works(anonymous_client, dev_issuer, engine):
+    user = f"user-{uuid.uuid4().hex[:8]}"
+    signed_out = int(time.time()) - LEEWAY_SECONDS - 2
+    revoke_all(engine, user, at=dt.datetime.fromtimestamp(signed_out, dt.UTC))
+    fresh = {"Authorization": f"Bearer {dev_issuer.mint(user)}"}
     assert anonymous_client.get("/v1/trades", headers=fresh).status_code == 200
+    within = dev_issuer.mint(user, iat=signed_out + LEEWAY_SECONDS - 1)
+    refused = anonymous_client.get("/v1/trades", headers={"Authorization": f"Bearer {within}"})
+    assert refused.status_code == 401
+
+
+@pytest.mark.parametrize("sub", ["", "   ", 42, None])
+def test_token_without_a_usable_subject_is_401(anonymous_client, dev_issuer, sub):
+    token = dev_issuer.mint(sub)  # type: ignore[arg-type]
+    refused = anonymous_client.get("/v1/trades", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401, refused.get_data(as_text=True)
+    assert refused.get_json()["code"] == "InvalidToken"
 
 
 def test_unknown_kid_flood_does_not_become_a_jwks_fetch_flood(dev_issuer, tmp_path):
