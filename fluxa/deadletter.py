@@ -15,6 +15,14 @@ from fluxa.errors import REPLAYABLE_CODES, ErrorCode
 
 MAX_ERROR_MESSAGE = 1000
 
+#: SQS message attributes a dead letter carries, so that `aws sqs receive-message
+#: --attribute-names All --message-attribute-names All` and any SQS console show why.
+ATTRIBUTE_ERROR_CODE = "fluxa_error_code"
+ATTRIBUTE_ERROR_MESSAGE = "fluxa_error_message"
+ATTRIBUTE_SOURCE_QUEUE = "fluxa_source_queue"
+ATTRIBUTE_ATTEMPTS = "fluxa_attempts"
+ATTRIBUTE_FAILED_AT = "fluxa_failed_at"
+
 
 @dataclass(frozen=True)
 class DeadLetterEnvelope:
@@ -68,3 +76,28 @@ def build_envelope(
 def is_replayable(code: str) -> bool:
     """Whether messages dead-lettered with `code` may be replayed (never HashMismatch)."""
     return code in REPLAYABLE_CODES
+
+
+def raw_dead_letter_attributes(
+    *,
+    error_code: ErrorCode,
+    error_message: str,
+    source_queue: str,
+    attempts: int,
+    now: dt.datetime | None = None,
+) -> dict[str, dict[str, str]]:
+    """SQS message attributes saying why a message is dead (see `fluxa.taskmessage`).
+
+    Every dead letter carries them, whole task messages and raw bodies alike, so that
+    `aws sqs receive-message --message-attribute-names All` shows the code.
+    """
+    moment = (now or dt.datetime.now(dt.UTC)).isoformat()
+    values = {
+        ATTRIBUTE_ERROR_CODE: error_code.value,
+        ATTRIBUTE_ERROR_MESSAGE: error_message[:MAX_ERROR_MESSAGE] or "-",
+        ATTRIBUTE_SOURCE_QUEUE: source_queue,
+        ATTRIBUTE_FAILED_AT: moment,
+    }
+    attributes = {k: {"DataType": "String", "StringValue": v} for k, v in values.items()}
+    attributes[ATTRIBUTE_ATTEMPTS] = {"DataType": "Number", "StringValue": str(attempts)}
+    return attributes

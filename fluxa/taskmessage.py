@@ -1,15 +1,17 @@
-"""Reading Celery task messages as kombu stores them in SQS (for DLQ tools and tests)."""
+"""Reading Celery task messages as kombu stores them in SQS: bounded checks for workers,
+decoding for the DLQ tools and tests."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from fluxa.deadletter import DeadLetterEnvelope
+from fluxa.errors import MalformedMessageError
 from fluxa.messaging import CORRELATION_HEADER, DEAD_LETTER_HEADER
+from fluxa.validation import MESSAGE_LIMITS, JsonLimitExceeded, loads_bounded
 
 
 class UndecodableMessage(ValueError):
@@ -38,10 +40,12 @@ class TaskMessage:
 
 def _json_or_base64_json(text: str | bytes) -> Any:
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return loads_bounded(text, MESSAGE_LIMITS)
+    except JsonLimitExceeded as exc:
+        raise UndecodableMessage(f"body is {exc.message}") from exc
+    except ValueError:
         try:
-            return json.loads(base64.b64decode(text, validate=True))
+            return loads_bounded(base64.b64decode(text, validate=True), MESSAGE_LIMITS)
         except (binascii.Error, ValueError) as exc:
             raise UndecodableMessage("body is neither JSON nor base64 JSON") from exc
 
@@ -55,7 +59,10 @@ def decode_sqs_body(body: str) -> TaskMessage:
     inner = envelope["body"]
     if envelope.get("properties", {}).get("body_encoding") == "base64":
         inner = base64.b64decode(inner)
-    payload = json.loads(inner) if isinstance(inner, str | bytes) else inner
+    try:
+        payload = loads_bounded(inner, MESSAGE_LIMITS) if isinstance(inner, str | bytes) else inner
+    except ValueError as exc:
+        raise UndecodableMessage(f"task body is not bounded JSON: {exc}") from exc
     if not isinstance(payload, list) or len(payload) < 2 or "task" not in headers:
         raise UndecodableMessage("not a Celery protocol 2 task message")
     args, kwargs = payload[0], payload[1]
@@ -67,3 +74,50 @@ def decode_sqs_body(body: str) -> TaskMessage:
         kwargs=dict(kwargs),
         headers=custom,
     )
+
+
+def check_sqs_body(body: str, *, known_tasks: frozenset[str]) -> dict[str, Any]:
+    """Decode and bound an SQS body before anything recursive touches it.
+
+    Returns kombu's envelope (the outer JSON object). Raises `MalformedMessageError`
+    unless the body is a Celery protocol 2 message within `MESSAGE_LIMITS`, for one
+    of `known_tasks`, with a `[args, kwargs, embed]` body of the right types.
+    """
+    try:
+        envelope = loads_bounded(body, MESSAGE_LIMITS)
+    except JsonLimitExceeded as exc:
+        raise MalformedMessageError(f"message body is {exc.message}") from exc
+    except ValueError as exc:
+        raise MalformedMessageError(f"message body is not JSON: {exc}") from exc
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("headers"), dict):
+        raise MalformedMessageError("not a kombu message envelope")
+    task = envelope["headers"].get("task")
+    if not isinstance(task, str) or task not in known_tasks:
+        raise MalformedMessageError(f"unknown task {str(task)[:100]!r}")
+    _check_task_body(envelope)
+    return envelope
+
+
+def _check_task_body(envelope: dict[str, Any]) -> None:
+    inner = envelope.get("body")
+    properties = envelope.get("properties")
+    if isinstance(properties, dict) and properties.get("body_encoding") == "base64":
+        try:
+            inner = base64.b64decode(inner, validate=True)
+        except (binascii.Error, TypeError, ValueError) as exc:
+            raise MalformedMessageError("task body is not base64") from exc
+    if isinstance(inner, str | bytes):
+        try:
+            inner = loads_bounded(inner, MESSAGE_LIMITS)
+        except JsonLimitExceeded as exc:
+            raise MalformedMessageError(f"task body is {exc.message}") from exc
+        except ValueError as exc:
+            raise MalformedMessageError(f"task body is not JSON: {exc}") from exc
+    if not (
+        isinstance(inner, list)
+        and len(inner) == 3
+        and isinstance(inner[0], list)
+        and isinstance(inner[1], dict)
+        and isinstance(inner[2], dict | None)
+    ):
+        raise MalformedMessageError("task body is not [args, kwargs, embed]")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import logging
 import time
 from typing import Any
@@ -11,7 +13,7 @@ from celery import Task
 from celery.exceptions import Retry
 
 from fluxa import logcontext
-from fluxa.errors import classify
+from fluxa.errors import ErrorCode, MalformedMessageError, classify
 from fluxa.logcontext import Stage
 from fluxa.messaging import CORRELATION_HEADER
 from workers.dead_letter import FIRST_FAILED_HEADER, dead_letter, task_headers
@@ -48,6 +50,7 @@ class FluxaTask(Task):
         started = time.monotonic()
         log.info("task started", extra={"stage": Stage.PROCESS, "status": "started"})
         try:
+            self._check_call(args, kwargs)
             result = self.run(*args, **kwargs)
         except Retry:
             raise
@@ -61,6 +64,13 @@ class FluxaTask(Task):
         TASK_LATENCY.labels(self.name).observe(time.monotonic() - started)
         return result
 
+    def _check_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """A message whose arguments do not fit the task is malformed, not a bug to retry."""
+        try:
+            _signature(self.run).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise MalformedMessageError(f"arguments do not fit {self.name}: {exc}") from exc
+
     def _handle_failure(self, exc: Exception, started: float) -> None:
         code, retryable = classify(exc)
         policy = RetryPolicy.from_settings(self.app.settings)
@@ -70,7 +80,7 @@ class FluxaTask(Task):
             log.warning(
                 "task failed, will retry",
                 extra={**fields, "status": "retrying", "countdown_s": round(countdown, 2)},
-                exc_info=code.value == "Unhandled",
+                exc_info=code is ErrorCode.UNHANDLED,
             )
             headers = task_headers(self)
             headers.setdefault(FIRST_FAILED_HEADER, dt.datetime.now(dt.UTC).isoformat())
@@ -82,9 +92,14 @@ class FluxaTask(Task):
         log.error(
             "task dead-lettered",
             extra={**fields, "status": "dead_lettered", "dead_letter_queue": dlq},
-            exc_info=code.value == "Unhandled",
+            exc_info=code is ErrorCode.UNHANDLED,
         )
         return None
+
+
+@functools.cache
+def _signature(run: Any) -> inspect.Signature:
+    return inspect.signature(run)
 
 
 def _ms(started: float) -> float:

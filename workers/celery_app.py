@@ -12,6 +12,7 @@ from fluxa.aws import sqs_client
 from fluxa.messaging import TaskName
 from fluxa.queues import queue_urls, topology
 from workers.schedule import beat_schedule
+from workers.sqs_transport import DEAD_LETTER_URLS_OPTION, KNOWN_TASKS_OPTION
 
 TASK_MODULES = ["workers.tasks.events", "workers.tasks.stats", "workers.tasks.maintenance"]
 
@@ -45,9 +46,15 @@ def broker_url(settings: Settings) -> str:
 
 
 def sqs_transport_options(settings: Settings, urls: dict[str, str]) -> dict[str, Any]:
-    """kombu SQS options: predefined queues only, plain JSON bodies, short client timeouts."""
+    """kombu SQS options: predefined queues only, plain JSON bodies, short client timeouts,
+    and where `workers.sqs_transport` sends malformed messages."""
     secure = urlsplit(settings.sqs_endpoint_url or "https://aws").scheme == "https"
     return {
+        DEAD_LETTER_URLS_OPTION: {
+            spec.name: urls[spec.dead_letter]
+            for spec in topology(settings)
+            if spec.dead_letter and spec.dead_letter in urls
+        },
         "region": settings.aws_region,
         "predefined_queues": {name: {"url": url} for name, url in urls.items()},
         "visibility_timeout": settings.sqs_visibility_timeout,
@@ -74,6 +81,12 @@ def task_routes(settings: Settings) -> dict[str, dict[str, str]]:
         TaskName.PURGE_IDEMPOTENCY_KEYS: {"queue": settings.maintenance_queue},
         TaskName.CLEANUP_ORPHAN_IMAGES: {"queue": settings.maintenance_queue},
     }
+
+
+def _admit_known_tasks(sender: Celery, **_: Any) -> None:
+    """Tell the SQS transport which task names this worker runs (others are malformed)."""
+    names = frozenset(name for name in sender.tasks if not name.startswith("celery."))
+    sender.conf.broker_transport_options[KNOWN_TASKS_OPTION] = names
 
 
 def make_celery(
@@ -130,6 +143,7 @@ def make_celery(
         timezone="UTC",
     )
     if include_tasks:
+        app.on_after_finalize.connect(_admit_known_tasks, weak=False)
         app.conf.update(
             beat_schedule=beat_schedule(settings),
             # One leader among beats (a lease in PostgreSQL); see workers/beat.py.

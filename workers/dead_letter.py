@@ -13,7 +13,7 @@ from typing import Any
 
 from celery import Task
 
-from fluxa.deadletter import build_envelope
+from fluxa.deadletter import build_envelope, raw_dead_letter_attributes
 from fluxa.errors import ErrorCode
 from fluxa.events.trail import Delivery
 from fluxa.messaging import CORRELATION_HEADER, DEAD_LETTER_HEADER, ENQUEUED_AT_HEADER
@@ -86,5 +86,12 @@ def dead_letter(
         queue=dlq,
         task_id=task.request.id if whole_message else str(uuid.uuid4()),
         headers=headers,
+        # kombu's SQS transport sends these as SQS message attributes (the AWS CLI shows them).
+        message_attributes=raw_dead_letter_attributes(
+            error_code=error_code,
+            error_message=error_message,
+            source_queue=queue,
+            attempts=envelope.attempts,
+        ),
     )
     return dlq

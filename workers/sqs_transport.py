@@ -1,4 +1,14 @@
-"""kombu's SQS transport, with acknowledgements deleted in batches.
+"""kombu's SQS transport, with received bodies checked first and acknowledgements
+deleted in batches.
+
+**Checked first.** kombu, Celery and the prefork pool decode, copy and pickle a
+message recursively, so one small body nested a few hundred levels deep killed the
+worker's main process before any task ran, and SQS redelivered it until redrive. Here
+every received body is decoded within `MESSAGE_LIMITS` and must be a Celery message
+for a task this worker knows (`fluxa.taskmessage.check_sqs_body`); one that is not is
+sent, as it came, to its queue's DLQ with the code `MalformedMessage` in its message
+attributes, and deleted. If that send fails the message is left alone: it comes back
+after its visibility timeout, and SQS redrive ends a loop.
 
 kombu deletes every acknowledged message with its own `DeleteMessage`: a third of the
 SQS requests of a busy worker. Here an acknowledgement frees the worker's prefetch slot
@@ -17,6 +27,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from kombu.transport import SQS, virtual
+
+from fluxa.deadletter import raw_dead_letter_attributes
+from fluxa.errors import MalformedMessageError
+from fluxa.taskmessage import check_sqs_body
+
+#: Transport options Fluxa adds (see `workers.celery_app`): source queue name → DLQ URL,
+#: and the task names this worker runs (set once the app is finalized).
+DEAD_LETTER_URLS_OPTION = "fluxa_dead_letter_urls"
+KNOWN_TASKS_OPTION = "fluxa_known_tasks"
 
 log = logging.getLogger("workers.sqs_transport")
 
@@ -65,6 +84,67 @@ class Channel(SQS.Channel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deletes = DeleteBatches()
+
+    def _on_messages_ready(self, queue: str, qname: str, messages: dict[str, Any]) -> int:
+        # kombu's async receive path (the worker's): `queue` is the URL, `qname` the name.
+        if messages.get("Messages"):
+            messages["Messages"] = [m for m in messages["Messages"] if self._admit(m, qname, queue)]
+        return super()._on_messages_ready(queue, qname, messages)
+
+    def _messages_to_python(self, messages: list[dict[str, Any]], queue: str) -> list[Any]:
+        # kombu's blocking receive path.
+        url = self._new_queue(queue)
+        admitted = [m for m in messages if self._admit(m, queue, url)]
+        return super()._messages_to_python(admitted, queue)
+
+    def _admit(self, message: dict[str, Any], queue: str, queue_url: str) -> bool:
+        """Whether `message` may go on to kombu; a malformed one is dead-lettered here."""
+        known = self.transport_options.get(KNOWN_TASKS_OPTION)
+        if known is None:  # not a worker (no tasks registered): nothing to check against
+            return True
+        try:
+            check_sqs_body(message.get("Body", ""), known_tasks=known)
+        except MalformedMessageError as exc:
+            self._dead_letter_raw(message, queue, queue_url, exc)
+            return False
+        return True
+
+    def _dead_letter_raw(
+        self, message: dict[str, Any], queue: str, queue_url: str, error: MalformedMessageError
+    ) -> None:
+        dlq_url = self.transport_options.get(DEAD_LETTER_URLS_OPTION, {}).get(queue)
+        attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+        client = self.sqs(queue=queue)
+        try:
+            if dlq_url is None:
+                raise LookupError(f"no dead-letter queue known for {queue}")
+            client.send_message(
+                QueueUrl=dlq_url,
+                MessageBody=message.get("Body") or "(empty)",
+                MessageAttributes=raw_dead_letter_attributes(
+                    error_code=error.code,
+                    error_message=error.message,
+                    source_queue=queue,
+                    attempts=attempts,
+                ),
+            )
+            client.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        except Exception as exc:  # never raise into kombu's event loop
+            log.error(
+                "malformed message not dead-lettered; SQS delivers it again",
+                extra={"error_code": error.code.value, "error": type(exc).__name__},
+            )
+            return
+        log.error(
+            "malformed message dead-lettered",
+            extra={
+                "error_code": error.code.value,
+                "reason": error.message,
+                "source_queue": queue,
+                "message_id": message.get("MessageId"),
+                "status": "dead_lettered",
+            },
+        )
 
     def basic_ack(self, delivery_tag: Any, multiple: bool = False) -> None:
         try:
