@@ -71,7 +71,13 @@ class Infra:
         """Production settings (defaults) on these parts, with fresh queue names."""
         suffix = uuid.uuid4().hex[:6]
         env = standalone_environ(
-            database_url, self.moto, self.issuer, "INFO", "http://127.0.0.1", self.root / "metrics"
+            database_url,
+            self.moto,
+            self.issuer,
+            "INFO",
+            "http://127.0.0.1",
+            self.root / "metrics",
+            self.root / "worker.alive",
         )
         env |= {
             "FLUXA_INPUT_QUEUE": f"Bench-Input-{suffix}",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint as FlaskBlueprint
@@ -14,6 +16,8 @@ from fluxa.migrations import is_at_head
 
 blp = FlaskBlueprint("ops", __name__)
 READY_TIMEOUT_SECONDS = 3.0
+#: Three missed heartbeats (workers/heartbeat.py touches the file every 5 s).
+STALE_HEARTBEAT_SECONDS = 15.0
 _pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="readyz")
 
 
@@ -59,4 +63,18 @@ def readyz() -> Any:
         except Exception as exc:  # any failure of a dependency means "not ready"
             checks[name] = f"error: {type(exc).__name__}: {str(exc)[:120]}"
     ready = all(value == "ok" for value in checks.values())
-    return {"status": "ready" if ready else "unready", "checks": checks}, 200 if ready else 503
+    body: dict[str, Any] = {"status": "ready" if ready else "unready", "checks": checks}
+    heartbeat = services.settings.worker_heartbeat_file
+    if heartbeat:  # advisory: a dead or stuck worker is shown, the API stays ready
+        body["worker"] = worker_liveness(Path(heartbeat), time.time())
+    return body, 200 if ready else 503
+
+
+def worker_liveness(heartbeat: Path, now: float) -> dict[str, Any]:
+    """How long ago a worker on this machine last touched its heartbeat file."""
+    try:
+        age = max(0.0, now - heartbeat.stat().st_mtime)
+    except FileNotFoundError:
+        return {"status": "absent", "last_seen_seconds": None}
+    status = "ok" if age <= STALE_HEARTBEAT_SECONDS else "stale"
+    return {"status": status, "last_seen_seconds": round(age, 1)}

@@ -38,6 +38,7 @@ def standalone_environ(
     log_level: str,
     api_url: str,
     metrics_dir: Path,
+    heartbeat_file: Path,
 ) -> dict[str, str]:
     """The settings every child process (and other shells, via standalone.env) uses."""
     return {
@@ -54,6 +55,8 @@ def standalone_environ(
         "FLUXA_SQS_WAIT_SECONDS": "2",
         "FLUXA_LOG_LEVEL": log_level,
         "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",  # the AWS CLI reads this one
+        "FLUXA_WORKER_HEARTBEAT_FILE": str(heartbeat_file),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
@@ -82,7 +85,7 @@ def _wait_ready(url: str, timeout: float = 60.0) -> bool:
 
 
 def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO") -> int:
-    """Run until SIGINT/SIGTERM or until a child dies; return the exit status."""
+    """Run until SIGINT/SIGTERM, restarting children that die; return the exit status."""
     data_dir = data_dir.resolve()
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -100,7 +103,7 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
         metrics_dir.mkdir()
         env_vars = standalone_environ(
             postgres.ensure_database("fluxa"), moto, issuer, log_level,
-            f"http://{host}:{port}", metrics_dir,
+            f"http://{host}:{port}", metrics_dir, data_dir / "worker.alive",
         )  # fmt: skip
         # This process provisions the emulator itself, so it takes the children's settings.
         os.environ.update(env_vars)
@@ -159,10 +162,10 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
             f"fluxa: logs in {logs}; Ctrl-C stops everything",
             flush=True,
         )
-        while (dead := supervisor.first_exited()) is None:
+        while True:  # until Ctrl-C / SIGTERM (_Stop)
+            for line in supervisor.tend():
+                print(f"fluxa: {line}", flush=True)
             time.sleep(0.5)
-        print(f"fluxa: {dead.name} exited with {dead.process.returncode}; stopping", flush=True)
-        return 1
     except _Stop:
         print("fluxa: stopping", flush=True)
         return 0

@@ -1,4 +1,4 @@
-"""Start child processes, watch them, and stop them all together."""
+"""Start child processes, restart those that die (with backoff), stop them all together."""
 
 from __future__ import annotations
 
@@ -8,35 +8,72 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+#: A child that ran this long before dying starts its backoff again from the first step.
+STABLE_SECONDS = 60.0
+MAX_RESTART_DELAY_SECONDS = 30.0
+
+
+def restart_delay(recent_restarts: int) -> float:
+    """Seconds to wait before the next restart: 1, 2, 4 … capped at 30."""
+    return min(MAX_RESTART_DELAY_SECONDS, 2.0 ** min(recent_restarts, 10))
 
 
 @dataclass
 class Child:
     name: str
+    argv: list[str]
+    env: dict[str, str]
     process: subprocess.Popen[bytes]
+    started_at: float = field(default_factory=time.monotonic)
+    recent_restarts: int = 0
+    restart_at: float | None = None  # set while it waits out its backoff
 
 
 class Supervisor:
-    """Runs named children in their own process groups; `stop_all` ends every one."""
+    """Runs named children in their own process groups.
+
+    `tend` restarts a child that exited (a worker killed by a hostile message, the
+    OOM killer), after a backoff; `stop_all` ends every one.
+    """
 
     def __init__(self, log_dir: Path) -> None:
         self._log_dir = log_dir
         self.children: list[Child] = []
 
-    def start(self, name: str, argv: Sequence[str], env: Mapping[str, str]) -> Child:
+    def _spawn(self, name: str, argv: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen:
         log = open(self._log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-        process = subprocess.Popen(
+        return subprocess.Popen(
             list(argv), env=dict(env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        child = Child(name, process)
+
+    def start(self, name: str, argv: Sequence[str], env: Mapping[str, str]) -> Child:
+        child = Child(name, list(argv), dict(env), self._spawn(name, argv, env))
         self.children.append(child)
         return child
 
-    def first_exited(self) -> Child | None:
-        """A child that has stopped on its own, if any."""
-        return next((c for c in self.children if c.process.poll() is not None), None)
+    def tend(self, now: float | None = None) -> list[str]:
+        """Restart children whose backoff has passed; one line per event to report."""
+        now = time.monotonic() if now is None else now
+        lines: list[str] = []
+        for child in self.children:
+            code = child.process.poll()
+            if code is None:
+                continue
+            if child.restart_at is None:
+                if now - child.started_at >= STABLE_SECONDS:
+                    child.recent_restarts = 0
+                delay = restart_delay(child.recent_restarts)
+                child.restart_at = now + delay
+                lines.append(f"{child.name} exited with {code}; restarting in {delay:g} s")
+            elif now >= child.restart_at:
+                child.process = self._spawn(child.name, child.argv, child.env)
+                child.started_at, child.restart_at = now, None
+                child.recent_restarts += 1
+                lines.append(f"{child.name} restarted (pid {child.process.pid})")
+        return lines
 
     def stop_all(self, grace: float = 15.0) -> None:
         """SIGTERM every child's process group, then SIGKILL what is left after `grace`."""

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
+import boto3
+import psutil
 import pytest
 import requests
 
 from fluxa.standalone.ports import free_port
 from tests.support.builders import event_body
+from tests.support.hostile_messages import events_body
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -185,3 +190,65 @@ def journal_round_trip(base: str, headers: dict[str, str]) -> None:
         what="stats of the e2e trader",
     )
     assert (stats["closed_trades"], stats["wins"], stats["net_pnl"]) == (1, 1, "69")
+
+
+def worker_of(standalone: subprocess.Popen[bytes]) -> psutil.Process | None:
+    """The standalone's Celery worker (main process), if one runs."""
+    for child in psutil.Process(standalone.pid).children():
+        with contextlib.suppress(psutil.Error):
+            if "worker" in child.cmdline() and "celery" in " ".join(child.cmdline()):
+                return child
+    return None
+
+
+def test_standalone_keeps_serving_after_a_hostile_message_and_a_killed_worker(tmp_path):
+    """A raw hostile body on the queue, then the worker's whole process tree SIGKILLed:
+    the supervisor restarts it, /readyz shows it, and events are processed again."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start(tmp_path, port)
+    try:
+        wait_until(lambda: ready(base), timeout=120, interval=0.5, what="standalone to be ready")
+        env = other_shell(tmp_path)
+        machine = token(env, "e2e-hostile", "fluxa/events.write", "fluxa/events.read")
+        sqs = boto3.client(
+            "sqs", endpoint_url=env["FLUXA_AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"]
+        )
+        inbox = f"{env['FLUXA_SQS_QUEUE_URL_PREFIX']}/Fluxa-InputQueue"
+        deep = '{"a":' * 300 + "1" + "}" * 300
+        sqs.send_message(QueueUrl=inbox, MessageBody=events_body([{"payload": "@"}]).replace(
+            '\\"@\\"', deep.replace('"', '\\"')
+        ))  # fmt: skip
+        first = wait_until(lambda: worker_of(process), timeout=30, what="the worker")
+        assert_processes(base, machine, f"after-hostile-{uuid.uuid4().hex[:6]}")
+        assert worker_of(process).pid == first.pid, "the hostile message killed the worker"
+
+        os.killpg(first.pid, signal.SIGKILL)  # the whole tree: main process and pool
+        killed_at = time.monotonic()
+        second = wait_until(
+            lambda: (w := worker_of(process)) and w.pid != first.pid and w,
+            timeout=30,
+            what="the worker restarted",
+        )
+
+        def beating_since_the_kill() -> bool:
+            # A heartbeat touched well after the kill is the new worker's (and the dead
+            # one's last long poll, which SQS may still answer, has ended by then).
+            worker = requests.get(f"{base}/readyz", timeout=5).json()["worker"]
+            since_kill = time.monotonic() - killed_at
+            return worker["status"] == "ok" and worker["last_seen_seconds"] < since_kill - 3
+
+        wait_until(beating_since_the_kill, timeout=60, what="the new worker's heartbeat")
+        assert second.is_running()
+        assert_processes(base, machine, f"after-kill-{uuid.uuid4().hex[:6]}")
+    finally:
+        output = stop(process)
+    assert "worker exited with" in output and "worker restarted" in output, output
+
+
+def assert_processes(base: str, headers: dict[str, str], source: str) -> None:
+    accepted = requests.post(
+        f"{base}/v1/events", json=event_body(source=source), headers=headers, timeout=10
+    )
+    assert accepted.status_code == 202, accepted.text
+    wait_until(lambda: listed(base, source, headers), timeout=90, what=f"{source} processed")
