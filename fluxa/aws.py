@@ -25,9 +25,16 @@ def _client(service: str, settings: Settings, endpoint: str | None, **config: An
 
 
 def s3_client(settings: Settings) -> Any:
-    """An S3 client; path-style addressing when an emulator endpoint is configured."""
+    """An S3 client signing with SigV4 (presigned uploads too; SigV2 is deprecated and
+    signs no Content-Length); path-style addressing when an emulator endpoint is set."""
     style = "path" if settings.s3_endpoint_url else "auto"
-    return _client("s3", settings, settings.s3_endpoint_url, s3={"addressing_style": style})
+    return _client(
+        "s3",
+        settings,
+        settings.s3_endpoint_url,
+        s3={"addressing_style": style},
+        signature_version="s3v4",
+    )
 
 
 def sqs_client(settings: Settings) -> Any:

@@ -130,7 +130,12 @@ def delete_trade(trade_id: str) -> Response:
 @blp.response(201, ImageUploadSchema)
 @blp.problems(*AUTH_ERRORS, 400, 404, 415)
 def create_image_upload(request_body: dict[str, Any], trade_id: str) -> Any:
-    """A presigned S3 PUT URL for one image; add the key to the trade's images once uploaded."""
+    """A presigned S3 POST for one image; add the key to the trade's images once uploaded.
+
+    Send a multipart/form-data POST to `upload_url` with every entry of `fields`, then
+    the file as the last field, `file`. S3 refuses a file of another content type or
+    larger than `size`; attaching checks the stored object again.
+    """
     services = current_services()
     user = current_principal().sub
     services.trades.get(user, trade_id)  # 404 unless it is the caller's trade
@@ -139,7 +144,9 @@ def create_image_upload(request_body: dict[str, Any], trade_id: str) -> Any:
     )
     return {
         "key": upload.key,
-        "upload_url": upload.upload_url,
-        "headers": upload.headers,
+        "upload_url": upload.url,
+        "method": "POST",
+        "fields": upload.fields,
+        "max_bytes": upload.max_bytes,
         "expires_in": upload.expires_in,
     }

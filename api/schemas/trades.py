@@ -45,8 +45,17 @@ class ImageUploadRequestSchema(Schema):
 
 class ImageUploadSchema(Schema):
     key = fields.String(required=True)
-    upload_url = fields.String(required=True)
-    headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    upload_url = fields.String(required=True, metadata={"description": "POST the form here."})
+    method = fields.String(required=True, metadata={"enum": ["POST"]})
+    fields_ = fields.Dict(
+        attribute="fields",
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "Form fields to send before the file (S3's POST policy)."},
+    )
+    max_bytes = fields.Integer(required=True)
     expires_in = fields.Integer(required=True)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from fluxa.errors import NotFoundError
 from fluxa.storage import S3ObjectStore, translated
 
 CONTENT_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
@@ -18,15 +19,49 @@ UPLOAD_URL_SECONDS = 900
 
 @dataclass(frozen=True)
 class ImageUpload:
+    """A presigned POST: send `fields` and then the file as multipart/form-data to `url`."""
+
     key: str
-    upload_url: str
-    headers: dict[str, str]
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
     expires_in: int
 
 
 def key_prefix(user_id: str, trade_id: str) -> str:
     """Every image of a trade lives under this prefix (so keys prove their owner)."""
     return f"users/{quote(user_id, safe='')}/trades/{trade_id}/"
+
+
+def image_key(user_id: str, trade_id: str, content_type: str, size: int) -> str:
+    """A fresh key that records the declared size and type: `<prefix><hex>.<size>.<ext>`."""
+    return f"{key_prefix(user_id, trade_id)}{uuid.uuid4().hex}.{size}.{CONTENT_TYPES[content_type]}"
+
+
+def declared_upload(key: str) -> tuple[int, str] | None:
+    """The (size, content type) a key was granted for, or None for a key of another form."""
+    parts = key.rsplit("/", 1)[-1].split(".")
+    types = {ext: ct for ct, ext in CONTENT_TYPES.items()}
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in types:
+        return None
+    return int(parts[1]), types[parts[2]]
+
+
+def upload_problem(key: str, stored: tuple[int, str] | None) -> str | None:
+    """Why the object stored at `key` (its size and type, None if absent) may not be
+    attached, or None when it may: it must exist, have the granted type and at most
+    the granted size."""
+    declared = declared_upload(key)
+    if declared is None:
+        return f"Not an image key granted by POST /v1/trades/{{id}}/images: {key}"
+    if stored is None:
+        return f"Not uploaded (yet): {key}"
+    size, content_type = stored
+    if content_type != declared[1]:
+        return f"Stored as {content_type!r}, granted for {declared[1]!r}: {key}"
+    if not 0 < size <= min(declared[0], MAX_IMAGE_BYTES):
+        return f"Stored {size} bytes, granted for at most {declared[0]}: {key}"
+    return None
 
 
 class S3ImageStore:
@@ -40,27 +75,33 @@ class S3ImageStore:
     def presign_upload(
         self, user_id: str, trade_id: str, content_type: str, size: int
     ) -> ImageUpload:
-        key = f"{key_prefix(user_id, trade_id)}{uuid.uuid4().hex}.{CONTENT_TYPES[content_type]}"
+        """A presigned POST (SigV4) whose policy S3 enforces: this key, this content
+        type, 1 to `size` bytes, within `UPLOAD_URL_SECONDS`."""
+        key = image_key(user_id, trade_id, content_type, size)
         with translated("presign", key):
-            url = self._client.generate_presigned_url(
-                "put_object",
-                Params={
-                    "Bucket": self.bucket,
-                    "Key": key,
-                    "ContentType": content_type,
-                    "ContentLength": size,
-                },
+            post = self._client.generate_presigned_post(
+                Bucket=self.bucket,
+                Key=key,
+                Fields={"Content-Type": content_type},
+                Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, size]],
                 ExpiresIn=UPLOAD_URL_SECONDS,
             )
         return ImageUpload(
             key=key,
-            upload_url=url,
-            headers={"Content-Type": content_type, "Content-Length": str(size)},
+            url=post["url"],
+            fields=post["fields"],
+            max_bytes=size,
             expires_in=UPLOAD_URL_SECONDS,
         )
 
-    def exists(self, key: str) -> bool:
-        return self.objects.exists(key)
+    def stored(self, key: str) -> tuple[int, str] | None:
+        """The size and content type of the object at `key`, or None when there is none."""
+        try:
+            with translated("head", key):
+                head = self._client.head_object(Bucket=self.bucket, Key=key)
+        except NotFoundError:
+            return None
+        return int(head["ContentLength"]), head.get("ContentType", "")
 
     def pages_older_than(self, cutoff: dt.datetime, page_size: int = 1000) -> Iterator[list[str]]:
         """Keys of image objects last written before `cutoff`, a page at a time."""

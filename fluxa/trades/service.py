@@ -18,7 +18,7 @@ from fluxa.stats import outbox
 from fluxa.stats.relay import StatsRelay
 from fluxa.trades import integrity
 from fluxa.trades import repository as trades_repository
-from fluxa.trades.images import S3ImageStore, key_prefix
+from fluxa.trades.images import S3ImageStore, key_prefix, upload_problem
 from fluxa.trades.trade import PartialClose, Side, Trade
 
 log = logging.getLogger("fluxa.trades")
@@ -137,18 +137,17 @@ class TradeService:
         self._after_write(None, "deleted", previous=removed)
 
     def _check_new_images(self, trade: Trade, current: Trade) -> None:
+        """Each added key must be this trade's and hold the upload it was granted for."""
         prefix = key_prefix(trade.user_id, trade.id)
-        bad = [
-            key
-            for key in set(trade.images) - set(current.images)
-            if not key.startswith(prefix) or not self._images.exists(key)
-        ]
-        if bad:
+        problems = []
+        for key in sorted(set(trade.images) - set(current.images)):
+            if not key.startswith(prefix):
+                problems.append(f"Not an uploaded image of this trade: {key}")
+            elif problem := upload_problem(key, self._images.stored(key)):
+                problems.append(problem)
+        if problems:
             raise SchemaValidationError(
-                "unknown image keys",
-                details={
-                    "images": [f"Not an uploaded image of this trade: {k}" for k in sorted(bad)]
-                },
+                "unknown or invalid image keys", details={"images": problems}
             )
 
     def _after_write(self, trade: Trade | None, action: str, *, previous: Trade | None) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 
 import pytest
-import requests
 from sqlalchemy import func, select
 
 from fluxa.trades.models import trades
-from tests.support.trades import closed_body, trade_body
+from tests.support.trades import closed_body, post_upload, trade_body
 
 pytestmark = pytest.mark.integration
 
@@ -191,8 +192,8 @@ def test_image_upload_through_a_presigned_url(client, auth, s3, settings):
     )
     assert upload.status_code == 201
     grant = upload.get_json()
-    put = requests.put(grant["upload_url"], data=data, headers=grant["headers"], timeout=10)
-    assert put.status_code == 200
+    put = post_upload(grant, data)
+    assert put.status_code in (200, 204), put.text
     stored = s3.get_object(Bucket=settings.image_bucket, Key=grant["key"])["Body"].read()
     assert stored == data
 
@@ -201,7 +202,7 @@ def test_image_upload_through_a_presigned_url(client, auth, s3, settings):
     )
     assert attached.status_code == 200 and attached.get_json()["images"] == [grant["key"]]
 
-    foreign = f"users/{new_user()}/trades/{trade_id}/x.png"
+    foreign = f"users/{new_user()}/trades/{trade_id}/x.4.png"
     refused = client.patch(
         f"/v1/trades/{trade_id}",
         json={"images": [grant["key"], foreign], "version": 2},
@@ -220,3 +221,63 @@ def test_image_upload_through_a_presigned_url(client, auth, s3, settings):
         headers=auth(user),
     )
     assert wrong_type.status_code == 400 and "content_type" in wrong_type.get_json()["errors"]
+
+
+def grant_for(client, auth, user, trade_id, size: int, content_type: str = "image/png") -> dict:
+    response = client.post(
+        f"/v1/trades/{trade_id}/images",
+        json={"content_type": content_type, "size": size},
+        headers=auth(user),
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def attach(client, auth, user, trade_id, key: str):
+    return client.patch(
+        f"/v1/trades/{trade_id}", json={"images": [key], "version": 1}, headers=auth(user)
+    )
+
+
+def test_attach_refuses_an_object_larger_than_its_grant(client, auth, s3, settings):
+    """The emulator does not enforce POST policies (S3 does): attach checks again."""
+    user = new_user()
+    trade_id = create(client, auth, user).get_json()["id"]
+    grant = grant_for(client, auth, user, trade_id, size=68)
+    body = b"\x89PNG" + b"0" * (11 * 1024 * 1024)
+    s3.put_object(
+        Bucket=settings.image_bucket, Key=grant["key"], Body=body, ContentType="image/png"
+    )
+    refused = attach(client, auth, user, trade_id, grant["key"])
+    assert refused.status_code == 400, refused.get_data(as_text=True)
+    assert "granted for at most 68" in " ".join(refused.get_json()["errors"]["images"])
+
+
+def test_attach_refuses_an_object_of_another_type(client, auth, s3, settings):
+    user = new_user()
+    trade_id = create(client, auth, user).get_json()["id"]
+    grant = grant_for(client, auth, user, trade_id, size=10)
+    s3.put_object(
+        Bucket=settings.image_bucket, Key=grant["key"], Body=b"<html>", ContentType="text/html"
+    )
+    refused = attach(client, auth, user, trade_id, grant["key"])
+    assert refused.status_code == 400 and "text/html" in str(refused.get_json()["errors"])
+
+
+def test_attach_refuses_an_own_key_never_uploaded(client, auth):
+    user = new_user()
+    trade_id = create(client, auth, user).get_json()["id"]
+    grant = grant_for(client, auth, user, trade_id, size=10)
+    refused = attach(client, auth, user, trade_id, grant["key"])
+    assert refused.status_code == 400 and "Not uploaded" in str(refused.get_json()["errors"])
+
+
+def test_the_grant_is_a_sigv4_post_policy_naming_type_and_size(client, auth):
+    user = new_user()
+    trade_id = create(client, auth, user).get_json()["id"]
+    grant = grant_for(client, auth, user, trade_id, size=68)
+    assert grant["method"] == "POST" and grant["max_bytes"] == 68
+    assert grant["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    policy = json.loads(base64.b64decode(grant["fields"]["policy"]))
+    assert ["content-length-range", 1, 68] in policy["conditions"]
+    assert {"Content-Type": "image/png"} in policy["conditions"]

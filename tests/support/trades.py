@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
+
 
 def trade_body(**overrides: Any) -> dict[str, Any]:
     """A valid create-trade body: 10 AAPL long at 100, open."""
@@ -24,3 +26,13 @@ def trade_body(**overrides: Any) -> dict[str, Any]:
 def closed_body(exit_price: str, **overrides: Any) -> dict[str, Any]:
     """A closed trade: 10 long at 100 exited at `exit_price`."""
     return trade_body(exit_price=exit_price, exited_at="2026-03-02T16:00:00Z", **overrides)
+
+
+def post_upload(grant: dict[str, Any], data: bytes) -> requests.Response:
+    """Upload `data` through a presigned POST grant, as a browser form would."""
+    return requests.post(
+        grant["upload_url"],
+        data=grant["fields"],
+        files={"file": ("image", data, grant["fields"]["Content-Type"])},
+        timeout=10,
+    )
