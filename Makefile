@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint soak bench
+.PHONY: run test lint soak bench contract
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: lint /usr/bin/chromium  ## unit, integration (real PostgreSQL, emulator, w
 
 soak: $(BIN)/.installed  ## the fault suite's full profile: 50,000 events through random faults
 	$(BIN)/python -m pytest -m faults tests/faults --soak-events 50000 --timeout 3600 -s
+
+contract: $(BIN)/.installed  ## schemathesis CLI over the live API: 300 examples per operation, three seeds
+	FLUXA_CONTRACT_EXAMPLES=300 FLUXA_CONTRACT_SEEDS=7,13,42 \
+	$(BIN)/python -m pytest tests/integration/test_live_api.py -k schemathesis --timeout 3600
 
 bench: $(BIN)/.installed  ## benchmarks against raw baselines; table in the output, JSON in bench/results.json
 	$(BIN)/python -m bench $(BENCH_ARGS)

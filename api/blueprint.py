@@ -7,14 +7,18 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 import flask_smorest
-from marshmallow import RAISE
+from marshmallow import RAISE, fields
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from api.schemas.problem import ProblemSchema
+from fluxa.errors import SchemaValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROBLEM_JSON = "application/problem+json"
+#: What gunicorn answers before the app sees a request: a request line over 4094
+#: bytes (414), header fields too large (431).
+SERVER_LIMIT_STATUSES = (414, 431)
 
 
 class _Parser(FlaskParser):
@@ -25,6 +29,20 @@ class _Parser(FlaskParser):
         "query": RAISE,
         "json": RAISE,
     }
+
+    def load_querystring(self, req: Any, schema: Any) -> Any:
+        # webargs takes the first of repeated values; a parameter documented once is sent once.
+        repeated = sorted(
+            name
+            for name, values in req.args.lists()
+            if len(values) > 1 and not isinstance(schema.fields.get(name), fields.List)
+        )
+        if repeated:
+            raise SchemaValidationError(
+                "query parameters given more than once",
+                details={name: ["Given more than once; send it once."] for name in repeated},
+            )
+        return super().load_querystring(req, schema)
 
     def _raw_load_json(self, req: Any) -> Any:
         # Through the app's bounded JSON provider (api/json_body.py), not webargs' own.
@@ -39,10 +57,11 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _Parser()
 
     def problems(self, *statuses: int) -> Callable[[F], F]:
-        """Document that the view may answer each of `statuses` with a problem document."""
+        """Document that the view may answer each of `statuses` with a problem document
+        (and, as every operation may, the server's 414 and 431; api/gunicorn_conf.py)."""
 
         def decorator(func: F) -> F:
-            for status in statuses:
+            for status in sorted({*statuses, *SERVER_LIMIT_STATUSES}):
                 func = self.alt_response(
                     status,
                     schema=ProblemSchema,

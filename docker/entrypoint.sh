@@ -13,7 +13,7 @@ queues="${FLUXA_INPUT_QUEUE:-Fluxa-InputQueue},${FLUXA_STATS_QUEUE:-Fluxa-StatsQ
 case "${1:-api}" in
   api)
     shift || true
-    exec gunicorn --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-2}" \
+    exec gunicorn --config python:api.gunicorn_conf --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-2}" \
       --access-logfile - "$@" api.wsgi:app
     ;;
   worker)

@@ -120,6 +120,8 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
                 python,
                 "-m",
                 "gunicorn",
+                "--config",
+                "python:api.gunicorn_conf",
                 "--bind",
                 f"{host}:{port}",
                 "--workers",

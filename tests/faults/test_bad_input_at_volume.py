@@ -4,9 +4,6 @@ server (gunicorn, over HTTP): no 5xx, and the server is as healthy afterwards.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +14,6 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fluxa.standalone.ports import free_port
 from tests.faults.figures import report
 from tests.support.builders import event_body
 from tests.support.fuzz import (
@@ -27,8 +23,7 @@ from tests.support.fuzz import (
     json_values,
     printable,
 )
-from tests.support.processes import answers
-from tests.support.waiting import wait_until
+from tests.support.live_api import gunicorn
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -45,24 +40,9 @@ PATHS = ["/v1/events", "/v1/events/batch", "/v1/trades", "/v1/stats", "/v1/stats
 
 @pytest.fixture
 def live_api(environ: dict[str, str], settings, tmp_path: Path) -> Iterator[str]:
-    """`gunicorn api.wsgi:app` with two workers, as the container runs it."""
-    port = free_port()
-    log = open(tmp_path / "api.log", "wb")  # noqa: SIM115 - owned by the child
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "api.wsgi:app"],
-        env={**os.environ, **environ},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: answers(f"{url}/healthz"), timeout=60, what="gunicorn to answer")
+    """The API under gunicorn with two workers, as the container runs it."""
+    with gunicorn(environ, tmp_path / "api.log") as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def _server_pids(url: str) -> set[int]:

@@ -211,3 +211,9 @@ def test_problem_responses_are_documented_as_problem_json(client):
                 if status.startswith(("4", "5")) or status == "default":
                     types = set(response.get("content", {}))
                     assert types == {"application/problem+json"}, (path, method, status, types)
+
+
+def test_a_query_parameter_given_twice_is_400(user_client):
+    client, _ = user_client
+    problem = problem_of(client.get("/v1/trades?limit=5&limit=abc"), 400)
+    assert "limit" in problem["errors"]
