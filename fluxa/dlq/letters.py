@@ -6,10 +6,10 @@ import base64
 import binascii
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from fluxa.deadletter import DeadLetterEnvelope
+from fluxa.deadletter import ATTRIBUTE_ERROR_CODE, DeadLetterEnvelope
 from fluxa.errors import ErrorCode
 from fluxa.messaging import DEAD_LETTER_HEADER
 from fluxa.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
@@ -26,6 +26,7 @@ class DeadLetter:
     body: str
     receive_count: int
     task: TaskMessage | None
+    attributes: dict[str, str] = field(default_factory=dict)  # SQS message attributes
 
     @property
     def envelope(self) -> DeadLetterEnvelope | None:
@@ -33,10 +34,14 @@ class DeadLetter:
 
     @property
     def error_code(self) -> str:
-        """The envelope's code; without an envelope SQS redrive moved it (a crash loop)."""
-        if self.task is None:
-            return UNDECODABLE
-        return self.envelope.error_code if self.envelope else ErrorCode.MAX_RECEIVE_EXCEEDED.value
+        """The envelope's code, else the message attributes' (a body a worker refused
+        unread, e.g. `MalformedMessage`); a Celery message with neither was moved by SQS
+        redrive (a crash loop); a body with neither is `Undecodable`."""
+        if self.envelope:
+            return self.envelope.error_code
+        if ATTRIBUTE_ERROR_CODE in self.attributes:
+            return self.attributes[ATTRIBUTE_ERROR_CODE]
+        return ErrorCode.MAX_RECEIVE_EXCEEDED.value if self.task else UNDECODABLE
 
     @property
     def subject(self) -> str | None:
@@ -67,6 +72,10 @@ def from_sqs(raw: dict[str, Any]) -> DeadLetter:
         body=raw["Body"],
         receive_count=int(raw.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
         task=task,
+        attributes={
+            name: value.get("StringValue", "")
+            for name, value in raw.get("MessageAttributes", {}).items()
+        },
     )
 
 
@@ -90,7 +99,8 @@ def with_replay_mark(body: str, queue: str, replayed_at: dt.datetime | None = No
             raise UndecodableMessage("cannot mark an undecodable body") from exc
         encoded = True
     headers = envelope.setdefault("headers", {})
-    mark = dict(headers.get(DEAD_LETTER_HEADER) or {"error_code": "MaxReceiveExceeded"})
+    redriven = {"error_code": ErrorCode.MAX_RECEIVE_EXCEEDED.value}
+    mark = dict(headers.get(DEAD_LETTER_HEADER) or redriven)
     mark["replay_count"] = int(mark.get("replay_count", 0)) + 1
     mark["replayed_at"] = (replayed_at or dt.datetime.now(dt.UTC)).isoformat()
     headers[DEAD_LETTER_HEADER] = mark

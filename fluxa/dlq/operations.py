@@ -23,6 +23,7 @@ def peek(sqs: Any, url: str, limit: int | None = None) -> list[DeadLetter]:
             VisibilityTimeout=HIDE_SECONDS,
             WaitTimeSeconds=0,
             AttributeNames=["ApproximateReceiveCount"],
+            MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not batch:
             break
@@ -72,6 +73,7 @@ def replay(
                 VisibilityTimeout=HIDE_SECONDS,
                 WaitTimeSeconds=0,
                 AttributeNames=["ApproximateReceiveCount"],
+                MessageAttributeNames=["All"],
             ).get("Messages", [])
             if not batch:
                 return report
@@ -102,7 +104,7 @@ def _target(
 ) -> str | None:
     """Where `letter` goes back to, or None when it stays in the DLQ."""
     code = letter.error_code
-    if code == UNDECODABLE or not is_replayable(code):
+    if code == UNDECODABLE or letter.task is None or not is_replayable(code):
         return None
     if error_code is not None and code != error_code:
         return None

@@ -11,6 +11,14 @@ ACTIONS = {
     ErrorCode.STORAGE_UNAVAILABLE: "Safe to retry once S3 is reachable: fluxa dlq replay.",
     ErrorCode.UNHANDLED: "Read error_message and the logs (fluxa trace); replay after a fix.",
     ErrorCode.MAX_RECEIVE_EXCEEDED: "Crashed workers repeatedly: check worker logs, then replay.",
+    ErrorCode.MALFORMED_MESSAGE: (
+        "Not a task message a worker can run (hostile or foreign body): find the sender"
+        " (SenderId), never replay; delete once understood."
+    ),
+    ErrorCode.PAYLOAD_MISSING: (
+        "The payload object is gone (claim check expired or deleted): ask the producer to"
+        " resend; replay cannot succeed."
+    ),
 }
 
 

@@ -4,8 +4,10 @@ import json
 
 import pytest
 
+from fluxa.deadletter import build_envelope, raw_dead_letter_attributes
 from fluxa.dlq.letters import UNDECODABLE, from_sqs, with_replay_mark
 from fluxa.dlq.runbook import action_for
+from fluxa.errors import ErrorCode
 from fluxa.messaging import DEAD_LETTER_HEADER
 from fluxa.taskmessage import UndecodableMessage, decode_sqs_body
 
@@ -79,3 +81,38 @@ def test_undecodable_bodies():
 )
 def test_runbook_actions(code, words):
     assert words in action_for(code)
+
+
+def test_a_raw_dead_letter_takes_its_code_from_the_message_attributes():
+    attributes = raw_dead_letter_attributes(
+        error_code=ErrorCode.MALFORMED_MESSAGE,
+        error_message="message body is nested deeper than 40 levels",
+        source_queue="Fluxa-InputQueue",
+        attempts=1,
+    )
+    letter = from_sqs({**raw("[" * 500 + "]" * 500), "MessageAttributes": attributes})
+    assert letter.task is None
+    assert letter.error_code == "MalformedMessage"
+    assert letter.attributes["fluxa_source_queue"] == "Fluxa-InputQueue"
+    assert (
+        "replay" not in action_for(letter.error_code).lower()
+        or "never" in action_for(letter.error_code).lower()
+    )
+
+
+def test_the_envelope_code_wins_over_attributes_and_bodies_without_either_are_undecodable():
+    envelope = build_envelope(
+        error_code=ErrorCode.DB_CONNECTION_ERROR,
+        error_message="down",
+        attempts=5,
+        first_failed_at=None,
+        now=dt.datetime.now(dt.UTC),
+        correlation_id=None,
+        source_queue="Fluxa-InputQueue",
+    )
+    enveloped = body({DEAD_LETTER_HEADER: envelope.to_dict()})
+    attributes = {"fluxa_error_code": {"DataType": "String", "StringValue": "Unhandled"}}
+    assert from_sqs({**raw(enveloped), "MessageAttributes": attributes}).error_code == (
+        "DBConnectionError"
+    )
+    assert from_sqs(raw("garbage")).error_code == UNDECODABLE
