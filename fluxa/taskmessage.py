@@ -55,23 +55,34 @@ def decode_sqs_body(body: str) -> TaskMessage:
     envelope = _json_or_base64_json(body)
     if not isinstance(envelope, dict) or "headers" not in envelope or "body" not in envelope:
         raise UndecodableMessage("not a kombu message envelope")
-    headers = envelope["headers"] or {}
+    headers, properties = envelope["headers"] or {}, envelope.get("properties") or {}
+    if not isinstance(headers, dict) or not isinstance(properties, dict):
+        raise UndecodableMessage("headers or properties are not objects")
     inner = envelope["body"]
-    if envelope.get("properties", {}).get("body_encoding") == "base64":
-        inner = base64.b64decode(inner)
+    try:
+        if properties.get("body_encoding") == "base64":
+            inner = base64.b64decode(inner, validate=True)
+    except (binascii.Error, TypeError, ValueError) as exc:
+        raise UndecodableMessage("task body is not base64") from exc
     try:
         payload = loads_bounded(inner, MESSAGE_LIMITS) if isinstance(inner, str | bytes) else inner
     except ValueError as exc:
         raise UndecodableMessage(f"task body is not bounded JSON: {exc}") from exc
-    if not isinstance(payload, list) or len(payload) < 2 or "task" not in headers:
+    if (
+        not isinstance(payload, list)
+        or len(payload) < 2
+        or not isinstance(headers.get("task"), str)
+    ):
         raise UndecodableMessage("not a Celery protocol 2 task message")
     args, kwargs = payload[0], payload[1]
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        raise UndecodableMessage("task arguments are not [list, dict]")
     custom = {k: v for k, v in headers.items() if k.startswith("fluxa_")}
     return TaskMessage(
         task=headers["task"],
         task_id=headers.get("id", ""),
-        args=list(args),
-        kwargs=dict(kwargs),
+        args=args,
+        kwargs=kwargs,
         headers=custom,
     )
 
