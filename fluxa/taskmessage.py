@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,7 +88,7 @@ def decode_sqs_body(body: str) -> TaskMessage:
     )
 
 
-def check_sqs_body(body: str, *, known_tasks: frozenset[str]) -> dict[str, Any]:
+def check_sqs_body(body: str, *, known_tasks: Container[str]) -> dict[str, Any]:
     """Decode and bound an SQS body before anything recursive touches it.
 
     Returns kombu's envelope (the outer JSON object). Raises `MalformedMessageError`

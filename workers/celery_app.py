@@ -12,7 +12,7 @@ from fluxa.aws import sqs_client
 from fluxa.messaging import TaskName
 from fluxa.queues import queue_urls, topology
 from workers.schedule import beat_schedule
-from workers.sqs_transport import DEAD_LETTER_URLS_OPTION, KNOWN_TASKS_OPTION
+from workers.sqs_transport import DEAD_LETTER_URLS_OPTION, KNOWN_TASKS_OPTION, RegisteredTasks
 
 TASK_MODULES = ["workers.tasks.events", "workers.tasks.stats", "workers.tasks.maintenance"]
 
@@ -85,8 +85,7 @@ def task_routes(settings: Settings) -> dict[str, dict[str, str]]:
 
 def _admit_known_tasks(sender: Celery, **_: Any) -> None:
     """Tell the SQS transport which task names this worker runs (others are malformed)."""
-    names = frozenset(name for name in sender.tasks if not name.startswith("celery."))
-    sender.conf.broker_transport_options[KNOWN_TASKS_OPTION] = names
+    sender.conf.broker_transport_options[KNOWN_TASKS_OPTION] = RegisteredTasks(sender.tasks)
 
 
 def make_celery(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,18 @@ log = logging.getLogger("workers.sqs_transport")
 BATCH_LIMIT = 10
 #: Longest wait of an acknowledged message for its delete (far below any visibility timeout).
 FLUSH_AFTER_SECONDS = 0.5
+
+
+class RegisteredTasks:
+    """The task names a worker runs, read live from its registry: tasks of `--include`
+    modules register after the app is finalized. Celery's built-in `celery.*` tasks are
+    not Fluxa's to receive from a queue."""
+
+    def __init__(self, registry: Mapping[str, Any]) -> None:
+        self._registry = registry
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and not name.startswith("celery.") and name in self._registry
 
 
 @dataclass(frozen=True)

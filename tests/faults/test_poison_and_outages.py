@@ -75,8 +75,8 @@ def test_poison_messages_end_in_the_dlq_and_the_worker_keeps_serving(
     )
     assert len(letters) == 4 == len(_letters_with(sqs, dlq, marker))
     assert codes == {
-        None: "Undecodable",
-        "fluxa.no_such_task": "MaxReceiveExceeded",
+        None: "MalformedMessage",  # refused unread by the worker's transport
+        "fluxa.no_such_task": "MalformedMessage",
         RAISES_FOREVER: "Unhandled",
         CRASHES_PROCESS: "MaxReceiveExceeded",
     }

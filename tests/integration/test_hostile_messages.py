@@ -17,6 +17,7 @@ import pytest
 
 from fluxa.deadletter import ATTRIBUTE_ERROR_CODE
 from fluxa.taskmessage import UndecodableMessage, decode_sqs_body
+from tests.faults.figures import report
 from tests.integration.helpers import wait_for_rows
 from tests.support.builders import event_message
 from tests.support.hostile_messages import HostileMessage, events_body, hostile_messages
@@ -97,13 +98,25 @@ def test_hostile_bodies_each_end_in_the_dlq_once_and_the_worker_survives(
 
     wait_until(all_dead_lettered, timeout=240, interval=1, what="every hostile message dead")
 
+    main_survived = worker.running and worker.process.pid == main_pid
+    recursion_lines = [line for line in worker.log_lines() if "RecursionError" in json.dumps(line)]
+    report(
+        "hostile SQS bodies sent with boto3 to a real worker",
+        sent=len(hostile),
+        by_kind=dict(Counter(m.kind for m in hostile)),
+        dead_lettered=sum(seen.values()),
+        dead_lettered_twice=sum(1 for n in seen.values() if n > 1),
+        codes=dict(Counter(codes.values())),
+        worker_main_process_deaths=0 if main_survived else 1,
+        recursion_errors_logged=len(recursion_lines),
+    )
     doubles = {k: n for k, n in seen.items() if n != 1}
     assert not doubles, f"dead-lettered more than once: {doubles}"
     assert all(codes.values()), [expected[k].kind for k, c in codes.items() if not c]
     by_code = Counter(codes.values())
     assert set(by_code) <= {"MalformedMessage", "SchemaValidation", "HashMismatch"}, by_code
-    assert worker.running and worker.process.pid == main_pid, "the worker's main process died"
-    assert not [line for line in worker.log_lines() if "RecursionError" in json.dumps(line)]
+    assert main_survived, "the worker's main process died"
+    assert not recursion_lines
 
     healthy = event_message()
     send_raw(sqs, inbox, [events_body([healthy])])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -55,6 +56,15 @@ def test_schemathesis_cli_finds_nothing(live_url: str, dev_issuer, tmp_path: Pat
         text=True,
         timeout=1200,
     )  # fmt: skip
+    cases = re.search(r"(\d+) generated", run.stdout)
+    report(
+        "schemathesis CLI over the live API (gunicorn), all checks, positive and negative",
+        seed=seed,
+        examples_per_operation=EXAMPLES,
+        cases=int(cases.group(1)) if cases else None,
+        exit_code=run.returncode,
+        server_errors=run.stdout.count("Server error"),
+    )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "No issues found" in run.stdout, run.stdout[-3000:]
     assert report.stat().st_size > 0  # it ran cases, not nothing

@@ -21,6 +21,7 @@ def receive_raw(
             VisibilityTimeout=20,
             WaitTimeSeconds=0,
             AttributeNames=attributes or [],
+            MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not batch:
             break
