@@ -95,3 +95,15 @@ def test_a_deep_page_uses_the_index_not_an_offset(engine, client, seeded):
         )
     assert "Index Cond" in plan, plan
     assert "Sort" not in plan, plan
+
+
+def test_event_whose_archive_is_missing_answers_metadata_and_a_problem(client, seeded):
+    """The rows above point at `archive/none`, an object that does not exist."""
+    _source, rows = seeded
+    event_id = rows[0]["event_id"]
+    response = client.get(f"/v1/events/{event_id}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["event_id"] == event_id and body["payload"] is None
+    assert body["payload_problem"]["code"] == "PayloadMissing"
+    assert "archive/" not in response.get_data(as_text=True)

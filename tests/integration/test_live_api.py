@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
+from tests.faults.figures import report
 from tests.support.live_api import gunicorn
 
 pytestmark = pytest.mark.integration
@@ -42,7 +43,7 @@ def test_schemathesis_cli_finds_nothing(live_url: str, dev_issuer, tmp_path: Pat
     token = dev_issuer.mint(
         "schemathesis-cli", scopes=(SCOPE_EVENTS_WRITE, SCOPE_EVENTS_READ), ttl_seconds=3600
     )
-    report = tmp_path / "report.json"
+    ndjson = tmp_path / "report.json"
     run = subprocess.run(
         [
             sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG),
@@ -50,7 +51,7 @@ def test_schemathesis_cli_finds_nothing(live_url: str, dev_issuer, tmp_path: Pat
             "--checks", "all", "--mode", "all", "--seed", str(seed),
             "--max-examples", str(EXAMPLES), "--header", f"Authorization: Bearer {token}",
             "--no-shrink", "--warnings", "off", "--report", "ndjson",
-            "--report-ndjson-path", str(report),
+            "--report-ndjson-path", str(ndjson),
         ],
         capture_output=True,
         text=True,
@@ -67,7 +68,7 @@ def test_schemathesis_cli_finds_nothing(live_url: str, dev_issuer, tmp_path: Pat
     )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "No issues found" in run.stdout, run.stdout[-3000:]
-    assert report.stat().st_size > 0  # it ran cases, not nothing
+    assert ndjson.stat().st_size > 0  # it ran cases, not nothing
 
 
 def raw_request(url: str, request: bytes) -> tuple[int, str, dict]:

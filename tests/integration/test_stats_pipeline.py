@@ -149,9 +149,10 @@ def test_a_poison_stats_message_ends_in_the_stats_dlq(settings, worker, sqs, que
         interval=0.5,
         what="the poison message in StatsDLQ",
     )
-    assert dead.envelope.error_code == ErrorCode.UNHANDLED
+    # Arguments that do not fit the task: malformed, dead-lettered at once (no retries).
+    assert dead.envelope.error_code == ErrorCode.MALFORMED_MESSAGE
     assert dead.envelope.source_queue == settings.stats_queue
-    assert dead.envelope.attempts == settings.retry_max_retries + 1
+    assert dead.envelope.attempts == 1
     assert dead.kwargs == {"not_a_user": 1}
 
 
