@@ -34,7 +34,7 @@ soak: $(BIN)/.installed  ## the fault suite's full profile: 50,000 events throug
 
 contract: $(BIN)/.installed  ## schemathesis CLI over the live API: 300 examples per operation, three seeds
 	FLUXA_CONTRACT_EXAMPLES=300 FLUXA_CONTRACT_SEEDS=7,13,42 \
-	$(BIN)/python -m pytest tests/integration/test_live_api.py -k schemathesis --timeout 3600
+	$(BIN)/python -m pytest tests/integration/test_live_api.py -k schemathesis --timeout 3600 -s
 
 bench: $(BIN)/.installed  ## benchmarks against raw baselines; table in the output, JSON in bench/results.json
 	$(BIN)/python -m bench $(BENCH_ARGS)
