@@ -5,8 +5,10 @@ Settings are read here, once; a bad setting stops the process with one clear lin
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
+from celery.exceptions import SecurityWarning
 from celery.signals import setup_logging, worker_init, worker_ready, worker_shutdown
 
 from config import load_settings
@@ -15,6 +17,11 @@ from fluxa.logcontext import ContextFilter
 from workers.celery_app import make_celery
 from workers.heartbeat import Heartbeat
 from workers.metrics import serve as serve_metrics
+
+# Celery warns when a worker runs as root, which containers commonly do. Its concern is
+# pickle, which Fluxa never accepts (JSON only: workers/celery_app.py); run as another
+# user where you can (docker/Dockerfile does).
+warnings.filterwarnings("ignore", category=SecurityWarning)
 
 settings = load_settings()
 app = make_celery(settings, include_tasks=True)

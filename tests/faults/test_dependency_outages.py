@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import pytest
 
 from tests.faults.figures import report
-from tests.faults.ledger import persisted
+from tests.faults.ledger import dead_lettered_ids, doubles, persisted, rows_of
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
-from tests.support.sqs import events_of, receive_all
 from tests.support.waiting import wait_until
 from tests.support.worker import WorkerProcess
 
@@ -25,7 +25,7 @@ BATCHES, BATCH = 6, 50
     [("database", "DBConnectionError"), ("storage", "StorageUnavailable")],
 )
 def test_an_outage_is_ridden_out_by_retries(
-    worker_process, test_database, s3_proxy, client, engine, sqs, queue_url, settings, tmp_path,
+    worker_process, test_database, s3_proxy, client, engine, s3, sqs, queue_url, settings, tmp_path,
     dependency, error_code,
 ):  # fmt: skip
     proxy = test_database.proxy if dependency == "database" else s3_proxy
@@ -72,21 +72,23 @@ def test_an_outage_is_ridden_out_by_retries(
         proxy.restore()
         patient.stop()
     retries = len(worker_lines(patient, status="retrying", error_code=error_code))
-    dead = [
-        e
-        for e in events_of(receive_all(sqs, queue_url(settings.dead_letter_queue)))
-        if e.get("source") == source
-    ]
+    dead = dead_lettered_ids(sqs, queue_url(settings.dead_letter_queue), source)
+    rows = rows_of(engine, source)
+    found, successes = doubles(rows, patient.log_lines(), s3, settings.payload_bucket, dead)
     report(
         f"{dependency} unreachable 15 s mid-run",
         sent=len(accepted),
         accepted=len(accepted),
-        persisted=persisted(engine, source),
+        persisted=len(rows),
         dead_lettered=len(dead),
-        duplicates=0,
-        lost=len(accepted) - persisted(engine, source),
+        duplicates=found.total,
+        logged_twice=found.logged_twice,
+        archived_twice=found.archived_twice,
+        lost=len(set(accepted) - {str(row.event_id) for row in rows}),
         retries=retries,
         seconds_to_recover=round(recovered, 1),
     )
-    assert persisted(engine, source) == len(accepted) == BATCHES * BATCH
+    assert len(rows) == len(accepted) == BATCHES * BATCH
     assert dead == [] and retries > 0
+    assert found.total == 0, found
+    assert successes == Counter(dict.fromkeys(accepted, 1))

@@ -5,11 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import select
 
-from fluxa.events.models import events
 from tests.faults.figures import report
-from tests.faults.ledger import persisted
+from tests.faults.ledger import dead_lettered_ids, doubles, persisted, rows_of
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
 from tests.support.waiting import wait_until
@@ -21,7 +19,9 @@ BATCH = 100
 KILLS = 5
 
 
-def test_repeated_worker_kills_lose_and_double_nothing(client, worker, engine, s3, settings):
+def test_repeated_worker_kills_lose_and_double_nothing(
+    client, worker, engine, s3, sqs, queue_url, settings
+):
     source = unique_source()
     accepted: list[str] = []
     for _ in range(EVENTS // BATCH):
@@ -52,38 +52,40 @@ def test_repeated_worker_kills_lose_and_double_nothing(client, worker, engine, s
     )
     recovered = time.monotonic() - started
 
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(events.c.event_id, events.c.archive_key).where(events.c.source == source)
-        ).all()
-    ids = [row.event_id for row in rows]
-    keys = {row.archive_key for row in rows}
+    rows = rows_of(engine, source)
+    ids = [str(row.event_id) for row in rows]
     missing_objects = [
         k
-        for k in keys
+        for k in {row.archive_key for row in rows}
         if s3.list_objects_v2(Bucket=settings.payload_bucket, Prefix=k)["KeyCount"] != 1
     ]
-    successes = [
-        line
-        for line in worker_lines(worker, since_start=False)
-        if line.get("message") == "Successfully processed event"
-        and line.get("event_id") in set(ids)
-    ]
+    dead = dead_lettered_ids(sqs, queue_url(settings.dead_letter_queue), source)
+    # Every lifetime's log: a double would be logged by the worker that followed a kill.
+    found, successes = doubles(
+        rows, worker.log_lines(since_start=False), s3, settings.payload_bucket, dead
+    )
     lost = len(set(accepted) - set(ids))
-    duplicates = len(ids) - len(set(ids))
     report(
         "worker SIGKILLed mid-batch",
         sent=EVENTS,
         accepted=len(accepted),
         persisted=len(ids),
-        dead_lettered=0,
-        duplicates=duplicates,
+        dead_lettered=len(dead),
+        duplicates=found.total,
+        logged_twice=found.logged_twice,
+        archived_twice=found.archived_twice,
+        dead_lettered_and_persisted=found.dead_lettered_and_persisted,
+        persisted_without_success_line=len(set(ids) - set(successes)),
         lost=lost,
         kills=kills,
         missing_objects=len(missing_objects),
         seconds_to_recover=round(recovered, 1),
     )
     assert kills >= KILLS
-    assert lost == 0 and duplicates == 0 and sorted(ids) == sorted(accepted)
+    assert lost == 0 and sorted(ids) == sorted(accepted) and dead == []
+    assert found.total == 0, found
     assert missing_objects == []
-    assert len(successes) <= EVENTS  # never reported twice
+    # No event logged "Successfully processed event" twice, across lifetimes. (A SIGKILL
+    # between the commit and the log line loses the line, never the event: the figure
+    # persisted_without_success_line counts those; docs/reliability.md.)
+    assert set(successes) <= set(ids) and max(successes.values()) == 1

@@ -14,6 +14,9 @@ from typing import Any
 from fluxa.standalone.run import worker_argv
 from tests.support.waiting import wait_until
 
+#: What Celery prints itself (not through logging) in a quiet worker.
+CELERY_NOTICES = {"worker: Warm shutdown (MainProcess)", "worker: Cold shutdown (MainProcess)"}
+
 
 class WorkerProcess:
     """`celery -A workers.worker worker` with its JSON log in a file the test can read."""
@@ -36,6 +39,7 @@ class WorkerProcess:
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         argv = worker_argv(self.queues, concurrency=concurrency, log_level="INFO")
+        argv.insert(argv.index("-A"), "--quiet")  # no banner: every line of the log is JSON
         if self.include:
             argv += ["--include", ",".join(self.include)]
         self.process = subprocess.Popen(
@@ -57,18 +61,28 @@ class WorkerProcess:
         return self.process is not None and self.process.poll() is None
 
     def log_lines(self, since_start: bool = True) -> list[dict[str, Any]]:
-        """The worker's JSON log lines (of this start, by default)."""
+        """The worker's JSON log lines (of this start, by default).
+
+        A line that is not JSON fails the caller: a check that reads the log must not
+        pass because the format changed under it. Celery's one shutdown notice is the
+        only other line it writes, and a line still being written is left for later.
+        """
         if not self.log_path.exists():
             return []
         with open(self.log_path, "rb") as handle:
             if since_start:
                 handle.seek(self._log_offset)
             text = handle.read().decode(errors="replace")
+        complete = text[: text.rfind("\n") + 1]
         lines = []
-        for raw in text.splitlines():
-            if raw.startswith("{"):
-                with contextlib.suppress(json.JSONDecodeError):
-                    lines.append(json.loads(raw))
+        for raw in complete.splitlines():
+            if not raw.strip() or raw in CELERY_NOTICES:
+                continue
+            try:
+                lines.append(json.loads(raw))
+            except json.JSONDecodeError:
+                message = f"not a JSON log line in {self.log_path}: {raw[:300]!r}"
+                raise AssertionError(message) from None
         return lines
 
     def kill(self) -> None:
