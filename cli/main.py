@@ -118,7 +118,7 @@ def stats_rebuild(user_id: str | None, everyone: bool) -> None:
         debounce_seconds=settings.stats_debounce_seconds,
     )
     users = relay.request_all() if everyone else relay.request([user_id])
-    click.echo(f"rebuilds requested for {users} user(s)")
+    click.echo(f"rebuilds published for {users} user(s) (users already queued are not counted)")
 
 
 DLQ_CHOICES = click.Choice(["events", "stats"])

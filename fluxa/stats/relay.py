@@ -90,7 +90,9 @@ class StatsRelay:
 
     def request(self, user_ids: Iterable[str]) -> int:
         """On-demand rebuilds: mark the users stale (so they rebuild even if current) and
-        publish where no rebuild message is already on its way. Returns how many users."""
+        publish where no rebuild message is already on its way. Returns how many users
+        this call published a rebuild for (the others were already on their way, or
+        are left to the outbox sweep)."""
         users = sorted(set(user_ids))
         with transaction(self._engine) as conn:
             outbox.mark_stale_many(conn, users)
@@ -98,12 +100,12 @@ class StatsRelay:
             with transaction(self._engine) as conn:
                 claimed = outbox.claim_many(conn, users)
         except DBConnectionError:
-            return len(users)  # staleness is recorded: the sweep publishes
-        self._send_in_messages(claimed)
-        return len(users)
+            return 0  # staleness is recorded: the sweep publishes
+        return self._send_in_messages(claimed)
 
     def request_all(self, segment: int = SEGMENT_USERS) -> int:
-        """Rebuild every user, one segment (and one transaction) at a time; how many users."""
+        """Rebuild every user, one segment (and one transaction) at a time; how many users
+        it published rebuilds for."""
         after: str | None = None
         total = 0
         while True:

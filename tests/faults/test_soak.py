@@ -255,6 +255,7 @@ def test_soak_with_random_faults(
         logged_twice=found.logged_twice,
         archived_twice=found.archived_twice,
         dead_lettered_and_persisted=found.dead_lettered_and_persisted,
+        persisted_without_success_line=len(set(ids) - set(processed)),
         lost=len(lost),
         missing_objects=len(missing_objects),
         seconds_sending=round(sent_seconds, 1),
@@ -269,8 +270,9 @@ def test_soak_with_random_faults(
     assert lost == set() and dead == [] and found.total == 0, found
     assert set(dead_letter_codes) <= {"DBConnectionError", "StorageUnavailable"}
     assert missing_objects == []
-    # "Successfully processed event" exactly once per accepted event, across lifetimes.
-    assert processed == Counter(dict.fromkeys(ledger.accepted, 1))
+    # "Successfully processed event" at most once per event, across every lifetime (a
+    # kill between commit and the line loses the line: persisted_without_success_line).
+    assert set(processed) <= set(ids) and max(processed.values(), default=1) == 1
     assert set(ledger.faults) == set(faults)  # every kind of fault struck at least twice
     assert min(ledger.faults.values()) >= 2
     # Flat memory: measured after warm-up, a leak of a few KB per event would show.

@@ -7,17 +7,20 @@ import datetime as dt
 import uuid
 
 import pytest
+from sqlalchemy import text, update
 
 from fluxa import leases
-from fluxa.db import make_engine
+from fluxa.db import make_engine, transaction
+from fluxa.messaging import TaskName
+from fluxa.stats.models import trade_stats
 from fluxa.stats.relay import StatsRelay
 from fluxa.trades import repository as trades_repository
 from fluxa.trades.images import S3ImageStore, delete_orphans
+from tests.integration.helpers import worker_lines
 from tests.support.trades import post_upload, trade_body
 from tests.support.waiting import wait_until
 from workers.beat import LeaderElectedScheduler
 from workers.celery_app import make_celery
-from workers.publisher import CeleryPublisher
 
 pytestmark = pytest.mark.integration
 
@@ -69,21 +72,55 @@ def test_two_beats_elect_one_leader_and_the_follower_never_sends(settings, tmp_p
         second.close()
 
 
-def test_rebuild_all_fans_out_to_every_user(settings, client, auth, engine, worker):
+def test_rebuild_all_repairs_stats_only_it_can_reach(settings, client, auth, engine, worker):
+    """Stats wrong without an outbox mark: no trade write, debounce or sweep would touch
+    them. Only the scheduled rebuild-all, run by the real worker, brings them back."""
     users = [f"user-{uuid.uuid4().hex[:8]}" for _ in range(3)]
     for user in users:
-        client.post("/v1/trades", json=trade_body(), headers=auth(user))
-    relay = StatsRelay(engine, CeleryPublisher(make_celery(settings)), queue=settings.stats_queue)
-    before = {u: client.get("/v1/stats", headers=auth(u)).get_json()["watermark"] for u in users}
-    assert relay.request_all(segment=2) >= len(users)  # every user with trades, in segments
+        assert client.post("/v1/trades", json=trade_body(), headers=auth(user)).status_code == 201
+    for user in users:
+        wait_until(lambda u=user: current(client, auth, u), what=f"{user}'s first rebuild")
+    truth = {u: current(client, auth, u) for u in users}
+    with transaction(engine) as conn:  # corrupt them behind the outbox's back
+        conn.execute(
+            update(trade_stats)
+            .where(trade_stats.c.user_id.in_(users))
+            .values(stats=trade_stats.c.stats.op("||")(text("""'{"total_trades": 999}'::jsonb""")))
+        )
+    assert all(current(client, auth, u)["total_trades"] == 999 for u in users)
+
+    make_celery(settings).send_task(TaskName.REBUILD_ALL_STATS, queue=settings.maintenance_queue)
     for user in users:
         wait_until(
-            lambda u=user: (
-                (s := client.get("/v1/stats", headers=auth(u)).get_json())["watermark"] > before[u]
-                and not s["stale"]
-            ),
-            what=f"{user} rebuilt",
+            lambda u=user: (s := current(client, auth, u)) and s["total_trades"] == 1 and s,
+            timeout=60,
+            what=f"{user} repaired by rebuild-all",
         )
+        assert without_meta(current(client, auth, user)) == without_meta(truth[user])
+    assert worker_lines(worker, message="rebuild-all fanned out")
+
+
+def test_request_counts_the_users_it_published(settings, engine):
+    published: list[dict] = []
+
+    class Recording:
+        def publish(self, name, kwargs, **options):
+            published.append(kwargs)
+
+    users = [f"user-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    relay = StatsRelay(engine, Recording(), queue=settings.stats_queue)
+    assert relay.request(users) == 3 and len(published) == 1
+    # A rebuild is already on its way for each of them: nothing more is sent or counted.
+    assert relay.request(users) == 0 and len(published) == 1
+
+
+def current(client, auth, user) -> dict | None:
+    stats = client.get("/v1/stats", headers=auth(user)).get_json()
+    return stats if stats["computed_at"] and not stats["stale"] else None
+
+
+def without_meta(stats: dict) -> dict:
+    return {k: v for k, v in stats.items() if k not in {"computed_at", "watermark", "stale"}}
 
 
 def upload(client, auth, user, trade_id) -> str:
