@@ -6,8 +6,8 @@ import pytest
 
 from api.app import create_app
 from fluxa.events.hashing import payload_sha256
+from fluxa.standalone.emulator import RequestRecording
 from tests.support.builders import event_body, unique_source
-from tests.support.sqs import receive_all
 
 pytestmark = pytest.mark.integration
 
@@ -71,13 +71,15 @@ def test_oversized_body_is_413(settings, machine_token):
     assert problem["code"] == "PayloadTooLarge"
 
 
-def test_declared_hash_mismatch_is_400_and_nothing_is_enqueued(client, sqs, queue_url, settings):
+def test_declared_hash_mismatch_is_400_and_nothing_is_enqueued(client, emulator):
     source = unique_source()
     body = event_body(source=source)
-    response = client.post("/v1/events", json=body, headers={"X-Payload-SHA256": "a" * 64})
+    with RequestRecording(emulator) as recording:
+        response = client.post("/v1/events", json=body, headers={"X-Payload-SHA256": "a" * 64})
     problem = problem_of(response, 400)
     assert problem["code"] == "HashMismatch"
     assert "payload_sha256" in problem["errors"]
+    assert sends_mentioning(recording, source) == 0
     # The matching hash, upper-case, is accepted.
     good = client.post(
         "/v1/events",
@@ -147,13 +149,32 @@ def test_unknown_event_is_404_problem(client):
     problem_of(client.get("/v1/events/does-not-exist"), 404)
 
 
-def test_rejected_requests_enqueue_nothing(client, sqs, queue_url, settings, worker):
-    source = unique_source()
-    bad = event_body(source=source)
-    bad["payload"] = []
-    client.post("/v1/events", json=bad)
-    client.post(
-        "/v1/events", json=event_body(source=source), headers={"X-Payload-SHA256": "c" * 64}
+def sends_mentioning(recording: RequestRecording, marker: str) -> int:
+    """SQS sends the emulator answered whose body carries `marker`."""
+    return sum(
+        1
+        for r in recording.requests()
+        if r.name in {"SQS SendMessage", "SQS SendMessageBatch"} and marker.encode() in r.body
     )
-    waiting = receive_all(sqs, queue_url(settings.input_queue))
-    assert not [m for m in waiting for e in m.kwargs.get("events", []) if e.get("source") == source]
+
+
+def test_rejected_requests_enqueue_nothing(client, emulator):
+    """Counted where SQS sees it (the emulator's request log), with an accepted request
+    as the control that the log sees sends at all."""
+    rejected, control = unique_source(), unique_source()
+    bad = event_body(source=rejected)
+    bad["payload"] = []
+    with RequestRecording(emulator) as recording:
+        statuses = [
+            client.post("/v1/events", json=bad).status_code,
+            client.post(
+                "/v1/events",
+                json=event_body(source=rejected),
+                headers={"X-Payload-SHA256": "c" * 64},
+            ).status_code,
+            client.post("/v1/events/batch", json={"events": [bad, bad]}).status_code,
+        ]
+        accepted = client.post("/v1/events", json=event_body(source=control)).status_code
+    assert statuses == [400, 400, 400] and accepted == 202
+    assert sends_mentioning(recording, control) == 1
+    assert sends_mentioning(recording, rejected) == 0

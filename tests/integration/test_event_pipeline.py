@@ -229,24 +229,29 @@ def test_storage_unavailable_for_a_while_is_retried(celery, settings, worker, en
 
 
 def test_a_retry_waits_in_the_queue_not_in_the_worker(
-    celery, settings, worker, engine, s3_proxy, sqs, queue_url
+    celery, settings, worker, engine, s3_proxy, emulator
 ):
     """SQS delays the retried message (DelaySeconds); no ETA is held against its visibility."""
     event = event_message()
-    input_queue = queue_url(settings.input_queue)
 
-    def delayed_in_queue() -> bool:
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=input_queue, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessagesDelayed"]) >= 1
+    def own_delayed_retry() -> list[dict]:
+        """This event's retry, sent to the input queue with SQS's own DelaySeconds."""
+        return [
+            body
+            for r in recording.requests()
+            if r.name == "SQS SendMessage"
+            and (body := r.json())["QueueUrl"].endswith("/" + settings.input_queue)
+            and event["event_id"] in body["MessageBody"]
+            and body.get("DelaySeconds", 0) > 0
+        ]
 
-    s3_proxy.refuse()
-    try:
-        send(celery, settings, [event])
-        wait_until(delayed_in_queue, interval=0.1, what="the retry delayed by SQS itself")
-    finally:
-        s3_proxy.restore()
+    with RequestRecording(emulator) as recording:
+        s3_proxy.refuse()
+        try:
+            send(celery, settings, [event])
+            wait_until(own_delayed_retry, interval=0.1, what="the retry delayed by SQS itself")
+        finally:
+            s3_proxy.restore()
     wait_for_rows(engine, [event["event_id"]])
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
+import uuid
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
 from cli.main import main
+from fluxa.db import libpq_url
 from fluxa.messaging import CORRELATION_HEADER, TaskName
 from tests.integration.helpers import wait_for_dead_letter
 from tests.support.builders import event_message
@@ -69,8 +73,35 @@ def test_alarms_fire_and_clear_on_real_conditions(environ, settings, sqs, queue_
         timeout=20,
         what="the error-rate window to pass",
     )
-    assert burst["DatabaseLoad"]["state"] in {"OK", "ALARM"}  # read from pg_stat_activity
-    assert "active=" in burst["DatabaseLoad"]["value"]
+
+
+def test_database_load_alarm_fires_on_a_lock_wait_and_clears(environ, test_database):
+    """A session waiting on a lock another holds: the alarm reads it from pg_stat_activity."""
+    key = int(uuid.uuid4().int % 2**31)
+    url = libpq_url(test_database.url)
+    with psycopg.connect(url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (key,))
+        waiter = threading.Thread(target=_wait_for_lock, args=(url, key), daemon=True)
+        waiter.start()
+        fired = wait_until(
+            lambda: (a := alarms(environ)[1]["DatabaseLoad"])["state"] == "ALARM" and a,
+            timeout=20,
+            what="the lock wait seen",
+        )
+        assert "waiting=" in fired["value"] and "waiting=0" not in fired["value"]
+        holder.execute("SELECT pg_advisory_unlock(%s)", (key,))
+    waiter.join(timeout=10)
+    wait_until(
+        lambda: alarms(environ)[1]["DatabaseLoad"]["state"] == "OK",
+        timeout=20,
+        what="the alarm to clear",
+    )
+
+
+def _wait_for_lock(url: str, key: int) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 def test_metrics_count_requests_by_route_and_status(client):
