@@ -17,6 +17,9 @@ from fluxa.auth.principal import Principal
 from fluxa.auth.verifier import LEEWAY_SECONDS
 from fluxa.db import metadata, transaction, translated_errors
 
+#: How long one API process trusts its last answer for a user (a sign-out's reach).
+CACHE_SECONDS = 1.0
+
 token_revocations = Table(
     "token_revocations",
     metadata,
@@ -46,7 +49,7 @@ class RevocationList:
     database cannot answer, `DBConnectionError` propagates (503).
     """
 
-    def __init__(self, engine: Engine, *, cache_seconds: float = 1.0) -> None:
+    def __init__(self, engine: Engine, *, cache_seconds: float = CACHE_SECONDS) -> None:
         self._engine = engine
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, dt.datetime | None]] = {}

@@ -20,6 +20,8 @@ from tests.integration.helpers import (
     worker_lines,
 )
 from tests.support.builders import event_body, event_message
+from tests.support.sqs import empty, receive_all
+from tests.support.trades import trade_body
 from tests.support.waiting import wait_until
 from workers.celery_app import make_celery
 
@@ -48,8 +50,10 @@ def fluxa(environ, *args):
 
 @pytest.fixture(scope="module")
 def dead_letters(celery, settings, worker_process, sqs, queue_url, test_database):
-    """One HashMismatch and one DBConnectionError dead letter of this module's own."""
+    """One HashMismatch and one DBConnectionError dead letter of this module's own (the
+    DLQ emptied first: other tests' poison must not be replayed by these)."""
     dlq = queue_url(settings.dead_letter_queue)
+    empty(sqs, dlq)
     poison = event_message(sha256="e" * 64)
     send(celery, settings, [poison])
     wait_for_dead_letter(sqs, dlq, poison["event_id"])
@@ -106,6 +110,7 @@ def test_replaying_twice_or_after_persisting_changes_nothing(
     celery, environ, settings, sqs, queue_url, engine, worker, test_database
 ):
     dlq = queue_url(settings.dead_letter_queue)
+    empty(sqs, dlq)
     event = event_message()
     test_database.proxy.refuse()
     try:
@@ -139,6 +144,7 @@ def test_replaying_twice_or_after_persisting_changes_nothing(
 def test_trace_shows_every_stage_of_a_failed_dead_lettered_and_replayed_event(
     celery, environ, settings, sqs, queue_url, engine, worker, test_database, client
 ):
+    empty(sqs, queue_url(settings.dead_letter_queue))
     test_database.proxy.refuse()
     try:
         accepted = client.post("/v1/events", json=event_body()).get_json()
@@ -170,6 +176,7 @@ def test_a_replayed_message_that_fails_again_retries_on_its_source_queue(
 ):
     """The dead letter's body named the DLQ as its queue; a retry must not go there."""
     dlq = queue_url(settings.dead_letter_queue)
+    empty(sqs, dlq)
     event = event_message()
 
     def retries(task_id: str) -> int:
@@ -187,3 +194,56 @@ def test_a_replayed_message_that_fails_again_retries_on_its_source_queue(
         test_database.proxy.restore()
     wait_for_rows(engine, [event["event_id"]])
     assert dead_letters_for(sqs, dlq, event["event_id"]) == []
+
+
+def test_replay_max_moves_at_most_n(
+    celery, environ, settings, sqs, queue_url, engine, worker, test_database
+):
+    dlq = queue_url(settings.dead_letter_queue)
+    empty(sqs, dlq)
+    events = [event_message() for _ in range(3)]
+    test_database.proxy.refuse()
+    try:
+        for event in events:
+            send(celery, settings, [event])
+        for event in events:
+            wait_for_dead_letter(sqs, dlq, event["event_id"])
+    finally:
+        test_database.proxy.restore()
+    out = fluxa(environ, "dlq", "replay", "--queue", "events", "--max", "2")
+    assert "DBConnectionError" in out
+    moved = wait_until(
+        lambda: (n := sum(count_rows(engine, e["event_id"]) for e in events)) >= 2 and n,
+        what="two replayed events persisted",
+    )
+    left = [e for e in events if dead_letters_for(sqs, dlq, e["event_id"])]
+    assert moved == 2 and len(left) == 1
+    assert count_rows(engine, left[0]["event_id"]) == 0
+
+
+def test_replay_of_the_stats_dlq_rebuilds_the_user(
+    celery, environ, settings, sqs, queue_url, engine, worker, test_database, client, auth
+):
+    stats_dlq = queue_url(settings.stats_dead_letter_queue)
+    empty(sqs, stats_dlq)
+    user = f"user-{uuid.uuid4().hex[:8]}"
+    test_database.proxy.refuse()  # the worker's path only: the API still writes
+    try:
+        assert client.post("/v1/trades", json=trade_body(), headers=auth(user)).status_code == 201
+        wait_until(
+            lambda: [m for m in receive_all(sqs, stats_dlq) if m.kwargs.get("user_id") == user],
+            timeout=60,
+            interval=0.5,
+            what="the rebuild in StatsDLQ with DBConnectionError",
+        )
+    finally:
+        test_database.proxy.restore()
+    assert client.get("/v1/stats", headers=auth(user)).get_json()["computed_at"] is None
+    out = fluxa(environ, "dlq", "replay", "--queue", "stats")
+    assert "DBConnectionError" in out
+    wait_until(
+        lambda: client.get("/v1/stats", headers=auth(user)).get_json()["total_trades"] == 1,
+        timeout=30,
+        what="the replayed rebuild",
+    )
+    assert not [m for m in receive_all(sqs, stats_dlq) if m.kwargs.get("user_id") == user]

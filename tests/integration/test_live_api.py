@@ -14,15 +14,20 @@ import re
 import socket
 import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
+from fluxa.auth.revocation import CACHE_SECONDS
 from tests.faults.figures import report
 from tests.support.live_api import gunicorn
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -96,3 +101,30 @@ def test_what_gunicorn_refuses_is_problem_json(live_url: str, request_bytes: byt
     got, content_type, problem = raw_request(live_url, request_bytes)
     assert (got, content_type) == (status, "application/problem+json")
     assert problem["status"] == status and problem["title"]
+
+
+def test_a_sign_out_reaches_a_second_api_process_within_its_cache_window(
+    environ: dict[str, str], settings, dev_issuer, tmp_path: Path
+):
+    """Two API processes (one gunicorn worker each): a sign-out through one is honoured by
+    the other within the revocation cache's second."""
+    user = f"two-apis-{uuid.uuid4().hex[:8]}"
+    token = {"Authorization": f"Bearer {dev_issuer.mint(user)}"}
+    with (
+        gunicorn(environ, tmp_path / "a.log", workers=1) as first,
+        gunicorn(environ, tmp_path / "b.log", workers=1) as second,
+    ):
+        assert requests.get(f"{second}/v1/trades", headers=token, timeout=10).status_code == 200
+        assert (
+            requests.post(f"{first}/v1/auth/signout", headers=token, timeout=10).status_code == 204
+        )
+        signed_out = time.monotonic()
+        wait_until(
+            lambda: (
+                requests.get(f"{second}/v1/trades", headers=token, timeout=10).status_code == 401
+            ),
+            timeout=10,
+            interval=0.05,
+            what="the second process to refuse the token",
+        )
+        assert time.monotonic() - signed_out < CACHE_SECONDS + 1.0

@@ -1,0 +1,197 @@
+"""Scheduled jobs on real processes: `celery beat` leadership taken over after the leader
+dies, and the maintenance tasks run by a real worker with their effects checked."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from fluxa import leases
+from fluxa.db import transaction
+from fluxa.idempotency.models import idempotency_keys
+from fluxa.messaging import TaskName
+from fluxa.trades.images import S3ImageStore
+from tests.support.trades import post_upload, trade_body
+from tests.support.waiting import wait_until
+from tests.support.worker import WorkerProcess
+from workers.beat import LEASE_NAME, LEASE_TTL
+from workers.celery_app import make_celery
+
+pytestmark = pytest.mark.integration
+
+
+class BeatProcess:
+    """`celery -A workers.worker beat` with its JSON log in a file."""
+
+    def __init__(self, env: dict[str, str], folder: Path, name: str) -> None:
+        self.log_path = folder / f"{name}.log"
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "--quiet", "-A", "workers.worker", "beat",
+                 "--loglevel", "INFO", "--schedule", str(folder / f"{name}-schedule")],
+                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def leads(self) -> bool:
+        return '"leader": true' in self.log()
+
+    def sent(self) -> int:
+        return self.log().count("Sending due task sweep-stats-outbox")
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+@pytest.fixture
+def beats(environ: dict[str, str], engine, tmp_path: Path) -> Iterator[list[BeatProcess]]:
+    leases.release(engine, LEASE_NAME, "")  # no-op unless a holder of this name is left
+    started: list[BeatProcess] = []
+    yield started
+    for beat in started:
+        if beat.process.poll() is None:
+            beat.kill()
+
+
+def test_a_follower_beat_takes_over_when_the_leader_stops_renewing(
+    beats: list[BeatProcess], environ: dict[str, str], tmp_path: Path
+):
+    env = {**os.environ, **environ}
+    first = BeatProcess(env, tmp_path, "first")
+    beats.append(first)
+    wait_until(first.leads, timeout=60, what="the first beat to lead")
+    second = BeatProcess(env, tmp_path, "second")
+    beats.append(second)
+    wait_until(lambda: "beat: Starting" in second.log(), timeout=60, what="the second beat")
+    # The leader sends the 2 s sweep a few more times while the second one follows.
+    leader_sent = first.sent()
+    wait_until(lambda: first.sent() >= leader_sent + 3, timeout=30, what="the leader to send")
+    follower_sent = second.sent()
+    assert not second.leads() and follower_sent == 0, "a follower sent while the leader led"
+
+    first.kill()  # no release: the lease must lapse on its own
+    killed = time.monotonic()
+    wait_until(second.leads, timeout=LEASE_TTL.total_seconds() + 30, what="the takeover")
+    took = time.monotonic() - killed
+    wait_until(lambda: second.sent() > 0, timeout=30, what="the new leader to send")
+    assert took <= LEASE_TTL.total_seconds() + 10, took
+
+
+@pytest.fixture
+def maintenance_worker(
+    environ: dict[str, str], settings, sqs, tmp_path: Path
+) -> Iterator[tuple[WorkerProcess, str]]:
+    """A worker of its own on a maintenance queue of its own, with a 1 s image grace, so
+    that the suite's worker cannot take these tasks and the grace can pass in a test."""
+    queue = f"Test-Maintenance-{uuid.uuid4().hex[:8]}"
+    sqs.create_queue(QueueName=queue)
+    env = {
+        **os.environ,
+        **environ,
+        "FLUXA_MAINTENANCE_QUEUE": queue,
+        "FLUXA_IMAGE_ORPHAN_GRACE_SECONDS": "1",
+    }
+    worker = WorkerProcess(env, tmp_path / "maintenance.log", [queue])
+    worker.start()
+    yield worker, queue
+    worker.stop()
+
+
+def run_task(settings, queue: str, name: str) -> None:
+    """Send `name` as beat would, to the dedicated maintenance queue."""
+    sender = make_celery(dataclasses.replace(settings, maintenance_queue=queue))
+    sender.send_task(name, queue=queue)
+
+
+def test_purge_expired_idempotency_keys_runs_on_a_real_worker(
+    maintenance_worker, settings, engine, client
+):
+    worker, queue = maintenance_worker
+    keys = [f"k-{uuid.uuid4().hex}" for _ in range(2)]
+    for key in keys:
+        response = client.post("/v1/events", json=_event(), headers={"Idempotency-Key": key})
+        assert response.status_code == 202
+    expired, kept = keys
+    with transaction(engine) as conn:
+        conn.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.key == expired)
+            .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
+    run_task(settings, queue, TaskName.PURGE_IDEMPOTENCY_KEYS)
+    wait_until(lambda: _key_rows(engine, expired) == 0, timeout=60, what="the expired key purged")
+    assert _key_rows(engine, kept) == 1
+    assert [
+        line
+        for line in worker.log_lines()
+        if line.get("message") == "expired idempotency keys purged"
+    ]
+
+
+def test_cleanup_orphan_images_runs_on_a_real_worker(
+    maintenance_worker, settings, client, auth, s3
+):
+    _, queue = maintenance_worker
+    user = f"user-{uuid.uuid4().hex[:8]}"
+    trade = client.post("/v1/trades", json=trade_body(), headers=auth(user)).get_json()
+    kept, orphan = (_upload(client, auth, user, trade["id"]) for _ in range(2))
+    attached = client.patch(
+        f"/v1/trades/{trade['id']}", json={"images": [kept], "version": 1}, headers=auth(user)
+    )
+    assert attached.status_code == 200
+    store = S3ImageStore(s3, settings.image_bucket)
+    wait_until(
+        lambda: _older_than(s3, settings.image_bucket, orphan, seconds=1),
+        timeout=10,
+        what="the grace to pass",
+    )
+    run_task(settings, queue, TaskName.CLEANUP_ORPHAN_IMAGES)
+    wait_until(lambda: store.stored(orphan) is None, timeout=60, what="the orphan deleted")
+    assert store.stored(kept) is not None
+
+
+def _event() -> dict[str, Any]:
+    return {
+        "type": "t",
+        "source": "maintenance-test",
+        "occurred_at": "2026-11-01T00:00:00Z",
+        "payload": {"marker": uuid.uuid4().hex},
+    }
+
+
+def _key_rows(engine, key: str) -> int:
+    with engine.connect() as conn:
+        query = (
+            select(func.count()).select_from(idempotency_keys).where(idempotency_keys.c.key == key)
+        )
+        return conn.execute(query).scalar_one()
+
+
+def _upload(client, auth, user: str, trade_id: str) -> str:
+    grant = client.post(
+        f"/v1/trades/{trade_id}/images",
+        json={"content_type": "image/png", "size": 4},
+        headers=auth(user),
+    ).get_json()
+    assert post_upload(grant, b"\x89PNG").status_code in (200, 204)
+    return grant["key"]
+
+
+def _older_than(s3, bucket: str, key: str, *, seconds: float) -> bool:
+    head = s3.head_object(Bucket=bucket, Key=key)
+    return dt.datetime.now(dt.UTC) - head["LastModified"] > dt.timedelta(seconds=seconds)
