@@ -8,6 +8,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import build_verifier
 from api.blueprints import auth, events, ingest, ops, stats, trades
+from api.converters import EventIdConverter, event_id_parameter
 from api.json_body import BoundedJSONProvider, BoundedRequest
 from api.metrics import register_metrics
 from api.openapi import document_problems, extend_spec
@@ -37,6 +38,7 @@ def create_app(
     settings = settings or load_settings()
     app = Flask("fluxa")
     app.request_class = BoundedRequest
+    app.url_map.converters["event_id"] = EventIdConverter
     app.json = BoundedJSONProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -58,11 +60,14 @@ def create_app(
             },
         },
         JSON_SORT_KEYS=False,
+        # OPTIONS is not part of the API (no CORS on it): 405 with the documented Allow.
+        PROVIDE_AUTOMATIC_OPTIONS=False,
     )
     app.extensions["fluxa"] = build_services(settings, publisher, build_verifier(settings))
     register_request_context(app)
     register_metrics(app, settings)
     api = Api(app)
+    api.register_converter(EventIdConverter, event_id_parameter)
     extend_spec(api)
     api.register_blueprint(ingest.blp)
     api.register_blueprint(events.blp)

@@ -43,5 +43,8 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # billiard (Celery's pool) logs to "multiprocessing", which does not propagate: without
+    # a handler its lines would reach stderr as plain text through logging's last resort.
+    logging.getLogger("multiprocessing").handlers[:] = [handler]
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -51,7 +51,7 @@ def list_events(query: dict[str, Any]) -> Any:
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@blp.route("/<string:event_id>", methods=["GET"])
+@blp.route("/<event_id:event_id>", methods=["GET"])
 @blp.arguments(NoQuerySchema, location="query")
 @blp.response(200, EventDetailSchema)
 @blp.problems(401, 403, 404, 503)

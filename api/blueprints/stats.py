@@ -32,7 +32,7 @@ def get_stats(_query: dict[str, Any]) -> Any:
 
 
 @blp.route("/rebuild", methods=["POST"])
-@blp.arguments(RebuildRequestSchema)
+@blp.arguments(RebuildRequestSchema, required=False)
 @blp.response(202, RebuildAcceptedSchema)
 @blp.problems(400, 401, 403, 415)
 def rebuild_stats(body: dict[str, Any]) -> Any:

@@ -11,7 +11,8 @@ from fluxa.validation import PAYLOAD_LIMITS, JsonLimitExceeded, check_structure
 from fluxa.validation.fields import FullMatch, Moment, Text
 
 MAX_BATCH_EVENTS = 500
-EVENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+# `batch` is reserved: /v1/events/batch is the batch endpoint, never an event.
+EVENT_ID_PATTERN = r"^(?!batch$)[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
 

@@ -114,7 +114,7 @@ def test_metrics_count_requests_by_route_and_status(client):
         if s.name == "fluxa_http_requests_total"
     ]
     assert any(
-        s.labels["route"] == "/v1/events/<string:event_id>" and s.labels["status"] == "404"
+        s.labels["route"] == "/v1/events/<event_id:event_id>" and s.labels["status"] == "404"
         for s in samples
     )
     assert "fluxa_http_request_duration_seconds_bucket" in text
