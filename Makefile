@@ -25,6 +25,7 @@ run: $(BIN)/.installed  ## fluxa standalone: PostgreSQL, SQS/S3 emulator, API, w
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the house rules: one-way layers (pyproject.toml, [tool.importlinter])
 
 test: lint /usr/bin/chromium  ## unit, integration (real PostgreSQL, emulator, worker), e2e, browser
 	$(BIN)/python -m pytest

@@ -8,6 +8,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Engine
 
+from broker.app import make_celery
+from broker.publisher import CeleryPublisher
 from config import Settings
 from fluxa.auth import TokenVerifier
 from fluxa.auth.revocation import RevocationList
@@ -21,8 +23,6 @@ from fluxa.stats.relay import StatsRelay
 from fluxa.storage import S3ObjectStore
 from fluxa.trades.images import S3ImageStore
 from fluxa.trades.service import TradeService
-from workers.celery_app import make_celery
-from workers.publisher import CeleryPublisher
 
 
 @dataclass

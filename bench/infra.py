@@ -13,6 +13,8 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
+from bench.processes import answers, rss_bytes
+from bench.waiting import wait_until
 from config import Settings, load_settings
 from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.aws import s3_client, sqs_client
@@ -20,12 +22,10 @@ from fluxa.db import libpq_url
 from fluxa.migrations import upgrade
 from fluxa.provisioning import setup_all
 from fluxa.queues import source_queues
-from fluxa.standalone.emulator import MotoServer
-from fluxa.standalone.ports import free_port
-from fluxa.standalone.postgres import EmbeddedPostgres
-from fluxa.standalone.run import standalone_environ, worker_argv
-from tests.support.processes import answers, rss_bytes
-from tests.support.waiting import wait_until
+from launcher.emulator import MotoServer
+from launcher.ports import free_port
+from launcher.postgres import EmbeddedPostgres
+from launcher.run import standalone_environ, worker_argv
 
 EMULATOR_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",

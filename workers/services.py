@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from celery import Celery
 from sqlalchemy import Engine
 
+from broker.publisher import CeleryPublisher
 from config import Settings
 from fluxa.aws import s3_client
 from fluxa.db import make_engine
@@ -21,7 +22,6 @@ from fluxa.stats.rebuild import RebuildOutcome, rebuild_users
 from fluxa.stats.relay import StatsRelay
 from fluxa.storage import S3ObjectStore
 from fluxa.trades.images import S3ImageStore
-from workers.publisher import CeleryPublisher
 
 
 @dataclass(frozen=True)

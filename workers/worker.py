@@ -14,17 +14,17 @@ from celery.signals import setup_logging, worker_init, worker_ready, worker_shut
 from config import load_settings
 from config.logging import configure_logging
 from fluxa.logcontext import ContextFilter
-from workers.celery_app import make_celery
+from workers.celery_app import make_worker_celery
 from workers.heartbeat import Heartbeat
 from workers.metrics import serve as serve_metrics
 
 # Celery warns when a worker runs as root, which containers commonly do. Its concern is
-# pickle, which Fluxa never accepts (JSON only: workers/celery_app.py); run as another
+# pickle, which Fluxa never accepts (JSON only: broker/app.py); run as another
 # user where you can (docker/Dockerfile does).
 warnings.filterwarnings("ignore", category=SecurityWarning)
 
 settings = load_settings()
-app = make_celery(settings, include_tasks=True)
+app = make_worker_celery(settings)
 
 
 @setup_logging.connect

@@ -17,12 +17,14 @@ from api.schemas.trades import (
     ImageUploadSchema,
     TradeListQuerySchema,
     TradePageSchema,
+    TradeSchema,
+    dump_trade,
 )
 from api.services import current_services
 from fluxa import logcontext
 from fluxa.errors import PreconditionRequiredError
 from fluxa.idempotency import StoredResponse
-from fluxa.trades.schemas import TradeCreateSchema, TradeSchema, TradeUpdateSchema, dump_trade
+from fluxa.trades.schemas import TradeCreateSchema, TradeUpdateSchema
 from fluxa.trades.service import TradeFilter
 from fluxa.trades.trade import Trade
 

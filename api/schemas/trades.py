@@ -2,14 +2,73 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
+from fluxa.decimals import to_str
 from fluxa.trades.images import CONTENT_TYPES, MAX_IMAGE_BYTES
-from fluxa.trades.schemas import SYMBOL_PATTERN, TAG_PATTERN, TradeSchema
-from fluxa.trades.trade import Status
+from fluxa.trades.pnl import realized_net
+from fluxa.trades.schemas import SYMBOL_PATTERN, TAG_PATTERN
+from fluxa.trades.trade import Side, Status, Trade
 from fluxa.validation.fields import FullMatch, Moment, Text
 
 MAX_PAGE_SIZE = 200
+
+
+class TradeSchema(Schema):
+    """A trade as the API returns it; decimals as strings."""
+
+    id = fields.String()
+    symbol = fields.String()
+    side = fields.String(metadata={"enum": [s.value for s in Side]})
+    quantity = fields.String()
+    entry_price = fields.String()
+    entered_at = fields.DateTime()
+    fees = fields.String()
+    exit_price = fields.String(allow_none=True)
+    exited_at = fields.DateTime(allow_none=True)
+    partial_closes = fields.List(fields.Dict())
+    tags = fields.List(fields.String())
+    notes = fields.String()
+    images = fields.List(fields.String())
+    status = fields.String(metadata={"enum": [s.value for s in Status]})
+    realized_pnl = fields.String(metadata={"description": "Realized so far, after fees."})
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+def dump_trade(trade: Trade) -> dict[str, Any]:
+    """The API representation of `trade` (decimals as plain strings)."""
+    return {
+        "id": trade.id,
+        "symbol": trade.symbol,
+        "side": trade.side.value,
+        "quantity": to_str(trade.quantity),
+        "entry_price": to_str(trade.entry_price),
+        "entered_at": trade.entered_at,
+        "fees": to_str(trade.fees),
+        "exit_price": to_str(trade.exit_price),
+        "exited_at": trade.exited_at,
+        "partial_closes": [
+            {
+                "quantity": to_str(c.quantity),
+                "price": to_str(c.price),
+                "closed_at": c.closed_at.isoformat(),
+                "fees": to_str(c.fees),
+            }
+            for c in trade.partial_closes
+        ],
+        "tags": list(trade.tags),
+        "notes": trade.notes,
+        "images": list(trade.images),
+        "status": trade.status.value,
+        "realized_pnl": to_str(realized_net(trade)),
+        "version": trade.version,
+        "created_at": trade.created_at,
+        "updated_at": trade.updated_at,
+    }
 
 
 class TradeListQuerySchema(Schema):

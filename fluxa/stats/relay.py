@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from fluxa import logcontext
 from fluxa.db import transaction
@@ -33,6 +33,11 @@ class StatsRelay:
         # The rebuild runs this long after the first write of a burst; writes meanwhile
         # only bump the version, so a burst costs one rebuild (plus one for late writes).
         self._debounce = debounce_seconds
+
+    def mark(self, conn: Connection, user_id: str) -> None:
+        """A trade write's mark, in its transaction: the user's stats are stale
+        (`fluxa.trades.service.TradeChanges`)."""
+        outbox.mark_stale(conn, user_id)
 
     def after_commit(self, user_id: str) -> bool:
         """Publish a rebuild unless one is on its way; never fails the caller's write.

@@ -66,3 +66,8 @@ def realized_events(trade: Trade) -> list[RealizedEvent]:
         last = max(range(len(events)), key=lambda i: events[i].at)
         events[last] = RealizedEvent(events[last].at, events[last].amount - trade.fees, trade.id)
     return events
+
+
+def realized_net(trade: Trade) -> Decimal:
+    """What the trade has realized so far, after the fees realized with it."""
+    return sum((event.amount for event in realized_events(trade)), Decimal(0))

@@ -1,4 +1,5 @@
-"""Marshmallow schemas of trades: what a client may write, and what it reads back."""
+"""Marshmallow schemas of trades: what a client may write (the API's representation of a
+trade is `api.schemas.trades`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from fluxa.decimals import to_str
-from fluxa.trades.pnl import realized_events
-from fluxa.trades.trade import Side, Status, Trade
+from fluxa.trades.trade import Side
 from fluxa.validation.fields import Amount, FullMatch, Moment, Text
 
 SYMBOL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,31}$"
@@ -78,63 +77,3 @@ class TradeUpdateSchema(_TradeFields):
         validate=validate.Range(min=1, max=2**31 - 1),
         metadata={"description": "The version this change applies to (or send If-Match)."},
     )
-
-
-class TradeSchema(Schema):
-    """A trade as the API returns it; decimals as strings."""
-
-    id = fields.String()
-    symbol = fields.String()
-    side = fields.String(metadata={"enum": [s.value for s in Side]})
-    quantity = fields.String()
-    entry_price = fields.String()
-    entered_at = fields.DateTime()
-    fees = fields.String()
-    exit_price = fields.String(allow_none=True)
-    exited_at = fields.DateTime(allow_none=True)
-    partial_closes = fields.List(fields.Dict())
-    tags = fields.List(fields.String())
-    notes = fields.String()
-    images = fields.List(fields.String())
-    status = fields.String(metadata={"enum": [s.value for s in Status]})
-    realized_pnl = fields.String(metadata={"description": "Realized so far, after fees."})
-    version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-
-
-def dump_trade(trade: Trade) -> dict[str, Any]:
-    """The API representation of `trade` (decimals as plain strings)."""
-    return {
-        "id": trade.id,
-        "symbol": trade.symbol,
-        "side": trade.side.value,
-        "quantity": to_str(trade.quantity),
-        "entry_price": to_str(trade.entry_price),
-        "entered_at": trade.entered_at,
-        "fees": to_str(trade.fees),
-        "exit_price": to_str(trade.exit_price),
-        "exited_at": trade.exited_at,
-        "partial_closes": [
-            {
-                "quantity": to_str(c.quantity),
-                "price": to_str(c.price),
-                "closed_at": c.closed_at.isoformat(),
-                "fees": to_str(c.fees),
-            }
-            for c in trade.partial_closes
-        ],
-        "tags": list(trade.tags),
-        "notes": trade.notes,
-        "images": list(trade.images),
-        "status": trade.status.value,
-        "realized_pnl": to_str(realized_net(trade)),
-        "version": trade.version,
-        "created_at": trade.created_at,
-        "updated_at": trade.updated_at,
-    }
-
-
-def realized_net(trade: Trade) -> Decimal:
-    """What the trade has realized so far, after the fees realized with it."""
-    return sum((event.amount for event in realized_events(trade)), Decimal(0))

@@ -1,4 +1,5 @@
-"""Trade use cases. Each write commits the trade and the stats outbox mark together."""
+"""Trade use cases. Each write commits the trade and a "trades of this user changed" mark
+together (`TradeChanges`: the stats outbox, injected; trades know nothing of stats)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,13 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from fluxa.db import transaction, translated_errors
 from fluxa.errors import NotFoundError, PreconditionFailedError, SchemaValidationError
 from fluxa.pagination import decode_cursor, encode_cursor
-from fluxa.stats import outbox
-from fluxa.stats.relay import StatsRelay
 from fluxa.trades import integrity
 from fluxa.trades import repository as trades_repository
 from fluxa.trades.images import S3ImageStore, key_prefix, upload_problem
@@ -52,6 +51,19 @@ def _field_values(data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+class TradeChanges(Protocol):
+    """Told when a user's trades change: `mark` inside the write's transaction (so the
+    fact commits with the write), `after_commit` once it has committed."""
+
+    def mark(self, conn: Connection, user_id: str) -> None:
+        """Record, in `conn`'s transaction, that `user_id`'s trades changed."""
+        ...
+
+    def after_commit(self, user_id: str) -> Any:
+        """React once the write is committed (e.g. publish a rebuild)."""
+        ...
+
+
 def _require_id_form(trade_id: str) -> None:
     """Ids are UUIDs: anything else names no trade (and never reaches the database)."""
     try:
@@ -63,10 +75,10 @@ def _require_id_form(trade_id: str) -> None:
 class TradeService:
     """create, read, list, update and delete trades of one user at a time."""
 
-    def __init__(self, engine: Engine, images: S3ImageStore, relay: StatsRelay) -> None:
+    def __init__(self, engine: Engine, images: S3ImageStore, changes: TradeChanges) -> None:
         self._engine = engine
         self._images = images
-        self._relay = relay
+        self._changes = changes
 
     def create(self, user_id: str, data: dict[str, Any]) -> Trade:
         trade = Trade(id=str(uuid.uuid4()), user_id=user_id, **_field_values(data))
@@ -78,7 +90,7 @@ class TradeService:
         integrity.check(trade)
         with transaction(self._engine) as conn:
             stored = trades_repository.insert(conn, trade)
-            outbox.mark_stale(conn, user_id)
+            self._changes.mark(conn, user_id)
         self._after_write(stored, "created", previous=None)
         return stored
 
@@ -123,7 +135,7 @@ class TradeService:
             stored = trades_repository.replace(conn, merged, expected_version)
             if stored is None:  # unreachable while the row is locked; kept for safety
                 raise PreconditionFailedError("trade changed concurrently")
-            outbox.mark_stale(conn, user_id)
+            self._changes.mark(conn, user_id)
         self._after_write(stored, "updated", previous=current)
         return stored
 
@@ -133,7 +145,7 @@ class TradeService:
             removed = trades_repository.remove(conn, user_id, trade_id)
             if removed is None:
                 raise NotFoundError(f"trade {trade_id!r} not found")
-            outbox.mark_stale(conn, user_id)
+            self._changes.mark(conn, user_id)
         self._after_write(None, "deleted", previous=removed)
 
     def _check_new_images(self, trade: Trade, current: Trade) -> None:
@@ -163,4 +175,4 @@ class TradeService:
                 "images_removed": sorted(before - after),
             },
         )
-        self._relay.after_commit((trade or previous).user_id)
+        self._changes.after_commit((trade or previous).user_id)

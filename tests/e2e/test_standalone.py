@@ -16,11 +16,11 @@ import psutil
 import pytest
 import requests
 
-from fluxa.standalone.ports import free_port
+from bench.waiting import wait_until
+from launcher.ports import free_port
 from tests.support.builders import event_body
 from tests.support.hostile_messages import events_body
 from tests.support.trades import post_upload
-from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 

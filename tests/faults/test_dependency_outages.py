@@ -7,11 +7,11 @@ from collections import Counter
 
 import pytest
 
+from bench.waiting import wait_until
 from tests.faults.figures import report
 from tests.faults.ledger import dead_lettered_ids, doubles, persisted, rows_of
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
-from tests.support.waiting import wait_until
 from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]

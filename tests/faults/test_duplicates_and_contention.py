@@ -11,13 +11,13 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
+from bench.waiting import wait_until
+from broker.app import make_celery
 from fluxa.messaging import CORRELATION_HEADER, TaskName
 from tests.faults.figures import report
 from tests.integration.helpers import count_rows, rows_for, worker_lines
 from tests.support.builders import event_body, event_message, unique_source
 from tests.support.sqs import queue_depth
-from tests.support.waiting import wait_until
-from workers.celery_app import make_celery
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 

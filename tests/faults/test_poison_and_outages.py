@@ -10,6 +10,8 @@ import uuid
 import pytest
 
 from api.app import create_app
+from bench.waiting import wait_until
+from broker.app import make_celery
 from fluxa.dlq.letters import DeadLetter, from_sqs
 from fluxa.messaging import CORRELATION_HEADER
 from tests.faults.figures import report
@@ -18,8 +20,6 @@ from tests.support.builders import event_body, unique_source
 from tests.support.poison_tasks import CRASHES_PROCESS, RAISES_FOREVER
 from tests.support.sqs import queue_depth, receive_raw
 from tests.support.trades import trade_body
-from tests.support.waiting import wait_until
-from workers.celery_app import make_celery
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 

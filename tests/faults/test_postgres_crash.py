@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import select
 
 from api.app import create_app
+from bench.waiting import wait_until
 from fluxa.db import make_engine
 from fluxa.events.models import events
 from fluxa.migrations import upgrade
-from fluxa.standalone.postgres import EmbeddedPostgres
+from launcher.postgres import EmbeddedPostgres
 from tests.faults.figures import report
 from tests.faults.ledger import persisted
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
 from tests.support.sqs import events_of, receive_all
-from tests.support.waiting import wait_until
 from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]

@@ -25,6 +25,8 @@ import pytest
 from sqlalchemy import text
 
 from api.app import create_app
+from bench.processes import rss_bytes
+from bench.waiting import wait_until
 from fluxa.dlq.letters import DeadLetter, from_sqs
 from fluxa.dlq.operations import replay
 from fluxa.stats.calculator import calculate
@@ -32,10 +34,8 @@ from fluxa.trades import repository as trades_repository
 from tests.faults.figures import report
 from tests.faults.ledger import doubles, persisted, rows_of
 from tests.support.builders import event_body, unique_source
-from tests.support.processes import rss_bytes
 from tests.support.sqs import events_of, receive_all, receive_raw
 from tests.support.trades import trade_body
-from tests.support.waiting import wait_until
 from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]

@@ -26,8 +26,8 @@ from fluxa.aws import s3_client, sqs_client
 from fluxa.db import libpq_url, make_engine
 from fluxa.provisioning import setup_all
 from fluxa.queues import source_queues
-from fluxa.standalone.emulator import MotoServer
-from fluxa.standalone.postgres import EmbeddedPostgres
+from launcher.emulator import MotoServer
+from launcher.postgres import EmbeddedPostgres
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.worker import WorkerProcess
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from bench.waiting import wait_until
 from fluxa.events.models import events
 from fluxa.taskmessage import TaskMessage
 from tests.support.sqs import receive_all
-from tests.support.waiting import wait_until
 
 
 def rows_for(engine: Engine, *, source: str | None = None, ids: list[str] | None = None) -> list:

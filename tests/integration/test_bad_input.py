@@ -6,7 +6,7 @@ import pytest
 
 from api.app import create_app
 from fluxa.events.hashing import payload_sha256
-from fluxa.standalone.emulator import RequestRecording
+from launcher.emulator import RequestRecording
 from tests.support.builders import event_body, unique_source
 
 pytestmark = pytest.mark.integration

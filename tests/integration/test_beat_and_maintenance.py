@@ -9,6 +9,8 @@ import uuid
 import pytest
 from sqlalchemy import text, update
 
+from bench.waiting import wait_until
+from broker.app import make_celery
 from fluxa import leases
 from fluxa.db import make_engine, transaction
 from fluxa.messaging import TaskName
@@ -18,9 +20,7 @@ from fluxa.trades import repository as trades_repository
 from fluxa.trades.images import S3ImageStore, delete_orphans
 from tests.integration.helpers import worker_lines
 from tests.support.trades import post_upload, trade_body
-from tests.support.waiting import wait_until
 from workers.beat import LeaderElectedScheduler
-from workers.celery_app import make_celery
 
 pytestmark = pytest.mark.integration
 

@@ -8,6 +8,8 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
+from bench.waiting import wait_until
+from broker.app import make_celery
 from cli.main import main
 from fluxa.dlq.operations import peek
 from fluxa.errors import ErrorCode
@@ -22,8 +24,6 @@ from tests.integration.helpers import (
 from tests.support.builders import event_body, event_message
 from tests.support.sqs import empty, receive_all
 from tests.support.trades import trade_body
-from tests.support.waiting import wait_until
-from workers.celery_app import make_celery
 
 pytestmark = pytest.mark.integration
 

@@ -7,10 +7,12 @@ import uuid
 
 import pytest
 
+from bench.waiting import wait_until
+from broker.app import make_celery
 from fluxa.errors import ErrorCode
 from fluxa.events.hashing import canonical_json, sha256_hex
 from fluxa.messaging import CORRELATION_HEADER, TaskName
-from fluxa.standalone.emulator import RequestRecording
+from launcher.emulator import RequestRecording
 from tests.integration.helpers import (
     count_rows,
     wait_for_dead_letter,
@@ -18,8 +20,6 @@ from tests.integration.helpers import (
     worker_lines,
 )
 from tests.support.builders import event_body, event_message, unique_source
-from tests.support.waiting import wait_until
-from workers.celery_app import make_celery
 
 pytestmark = pytest.mark.integration
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
+from bench.waiting import wait_until
 from fluxa.deadletter import ATTRIBUTE_ERROR_CODE
 from fluxa.taskmessage import UndecodableMessage, decode_sqs_body
 from tests.faults.figures import report
 from tests.integration.helpers import wait_for_rows
 from tests.support.builders import event_message
 from tests.support.hostile_messages import HostileMessage, events_body, hostile_messages
-from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

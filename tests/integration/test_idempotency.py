@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
+from bench.waiting import wait_until
 from fluxa.idempotency import (
     IdempotencyConfig,
     PostgresIdempotencyStore,
@@ -19,7 +20,6 @@ from fluxa.idempotency.models import idempotency_keys
 from tests.integration.helpers import rows_for, wait_for_rows
 from tests.support.builders import event_body, unique_source
 from tests.support.sqs import queue_depth
-from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from bench.waiting import wait_until
 from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
 from fluxa.auth.revocation import CACHE_SECONDS
 from tests.faults.figures import report
 from tests.support.live_api import gunicorn
-from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

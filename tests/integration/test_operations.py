@@ -14,14 +14,14 @@ from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
+from bench.waiting import wait_until
+from broker.app import make_celery
 from cli.main import main
 from fluxa.db import libpq_url
 from fluxa.messaging import CORRELATION_HEADER, TaskName
 from tests.integration.helpers import wait_for_dead_letter
 from tests.support.builders import event_message
 from tests.support.tcp_proxy import TcpProxy
-from tests.support.waiting import wait_until
-from workers.celery_app import make_celery
 
 pytestmark = pytest.mark.integration
 

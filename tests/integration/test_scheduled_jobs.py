@@ -18,16 +18,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from bench.waiting import wait_until
+from broker.app import make_celery
 from fluxa import leases
 from fluxa.db import transaction
 from fluxa.idempotency.models import idempotency_keys
 from fluxa.messaging import TaskName
 from fluxa.trades.images import S3ImageStore
 from tests.support.trades import post_upload, trade_body
-from tests.support.waiting import wait_until
 from tests.support.worker import WorkerProcess
 from workers.beat import LEASE_NAME, LEASE_TTL
-from workers.celery_app import make_celery
 
 pytestmark = pytest.mark.integration
 

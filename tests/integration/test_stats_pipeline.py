@@ -12,6 +12,8 @@ import uuid
 import pytest
 
 from api.app import create_app
+from bench.waiting import wait_until
+from broker.app import make_celery
 from fluxa.db import transaction
 from fluxa.errors import ErrorCode
 from fluxa.messaging import TaskName
@@ -23,8 +25,6 @@ from fluxa.trades import repository as trades_repository
 from tests.integration.helpers import worker_lines
 from tests.support.sqs import receive_all
 from tests.support.trades import closed_body, trade_body
-from tests.support.waiting import wait_until
-from workers.celery_app import make_celery
 
 pytestmark = pytest.mark.integration
 

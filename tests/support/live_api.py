@@ -9,9 +9,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from fluxa.standalone.ports import free_port
-from tests.support.processes import answers
-from tests.support.waiting import wait_until
+from bench.processes import answers
+from bench.waiting import wait_until
+from launcher.ports import free_port
 
 
 @contextlib.contextmanager

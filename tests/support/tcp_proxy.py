@@ -8,7 +8,7 @@ import select
 import socket
 import threading
 
-from tests.support.waiting import wait_until
+from bench.waiting import wait_until
 
 
 class TcpProxy:

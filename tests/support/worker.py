@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fluxa.standalone.run import worker_argv
-from tests.support.waiting import wait_until
+from bench.waiting import wait_until
+from launcher.run import worker_argv
 
 #: What Celery prints itself (not through logging) in a quiet worker.
 CELERY_NOTICES = {"worker: Warm shutdown (MainProcess)", "worker: Cold shutdown (MainProcess)"}

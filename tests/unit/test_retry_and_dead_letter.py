@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from broker.delay import SQS_MAX_DELAY_SECONDS, delay_options
 from fluxa.deadletter import DeadLetterEnvelope, build_envelope, is_replayable
 from fluxa.errors import (
     DBConnectionError,
@@ -13,7 +14,6 @@ from fluxa.errors import (
     StorageUnavailable,
     classify,
 )
-from workers.delay import SQS_MAX_DELAY_SECONDS, delay_options
 from workers.retry_policy import RetryPolicy
 
 POLICY = RetryPolicy(max_retries=5, base_seconds=2, cap_seconds=60)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from kombu import Connection
 
-from workers.sqs_transport import BATCH_LIMIT, FLUSH_AFTER_SECONDS, DeleteBatches, PendingDelete
+from broker.sqs_transport import BATCH_LIMIT, FLUSH_AFTER_SECONDS, DeleteBatches, PendingDelete
 
 QUEUE_URL = "http://sqs.local/000000000000/Fluxa-InputQueue"
 
@@ -49,7 +49,7 @@ class Hub:
 def channel():
     connection = Connection(
         "sqs://",
-        transport="workers.sqs_transport:Transport",
+        transport="broker.sqs_transport:Transport",
         transport_options={
             "region": "us-east-1",
             "predefined_queues": {"Fluxa-InputQueue": {"url": QUEUE_URL}},

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
-from fluxa.standalone.supervisor import STABLE_SECONDS, Supervisor, restart_delay
-from tests.support.waiting import wait_until
+from bench.waiting import wait_until
+from launcher.supervisor import STABLE_SECONDS, Supervisor, restart_delay
 
 
 def test_restart_delay_doubles_and_is_capped():

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+from broker.app import make_celery
 from config import Settings
 from fluxa.messaging import TaskName
 from fluxa.queues import source_queues, topology
-from workers.celery_app import make_celery
+from workers.celery_app import make_worker_celery
 from workers.schedule import beat_schedule
 
 SETTINGS = Settings(broker_url="memory://")
 
 
 def test_every_task_name_is_registered_in_the_worker_app():
-    app = make_celery(SETTINGS, include_tasks=True)
+    app = make_worker_celery(SETTINGS)
     app.loader.import_default_modules()
     names = {v for k, v in vars(TaskName).items() if not k.startswith("_")}
     assert names <= set(app.tasks)
 
 
 def test_beat_entries_name_registered_tasks_on_known_queues():
-    app = make_celery(SETTINGS, include_tasks=True)
+    app = make_worker_celery(SETTINGS)
     app.loader.import_default_modules()
     schedule = beat_schedule(SETTINGS)
     assert set(schedule) == {
@@ -63,6 +64,6 @@ def test_schedules_fire_when_the_runbooks_say():
 
 
 def test_worker_app_uses_the_leader_elected_beat_scheduler():
-    conf = make_celery(SETTINGS, include_tasks=True).conf
+    conf = make_worker_celery(SETTINGS).conf
     assert conf.beat_scheduler == "workers.beat:LeaderElectedScheduler"
     assert set(conf.beat_schedule) == set(beat_schedule(SETTINGS))

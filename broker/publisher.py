@@ -6,8 +6,8 @@ from typing import Any
 
 from celery import Celery
 
+from broker.delay import delay_options
 from fluxa.errors import BrokerUnavailable
-from workers.delay import delay_options
 
 
 class CeleryPublisher:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fluxa.standalone.ports import free_port, wait_for_port
+from launcher.ports import free_port, wait_for_port
 
 #: moto's fixed account id, part of every queue URL it hands out.
 MOTO_ACCOUNT_ID = "123456789012"

@@ -33,12 +33,12 @@ from fluxa.deadletter import raw_dead_letter_attributes
 from fluxa.errors import MalformedMessageError
 from fluxa.taskmessage import check_sqs_body
 
-#: Transport options Fluxa adds (see `workers.celery_app`): source queue name → DLQ URL,
-#: and the task names this worker runs (set once the app is finalized).
+#: Transport options Fluxa adds: source queue name → DLQ URL (`broker.app`), and the
+#: task names this worker runs (`workers.celery_app`, once the app is finalized).
 DEAD_LETTER_URLS_OPTION = "fluxa_dead_letter_urls"
 KNOWN_TASKS_OPTION = "fluxa_known_tasks"
 
-log = logging.getLogger("workers.sqs_transport")
+log = logging.getLogger("broker.sqs_transport")
 
 #: SQS accepts at most ten entries per batch request.
 BATCH_LIMIT = 10

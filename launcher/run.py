@@ -16,9 +16,9 @@ from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.aws import s3_client, sqs_client
 from fluxa.provisioning import setup_all
 from fluxa.queues import source_queues
-from fluxa.standalone.emulator import MotoServer
-from fluxa.standalone.postgres import EmbeddedPostgres
-from fluxa.standalone.supervisor import Supervisor
+from launcher.emulator import MotoServer
+from launcher.postgres import EmbeddedPostgres
+from launcher.supervisor import Supervisor
 
 DEV_SCOPES = ("fluxa/events.write", "fluxa/events.read")
 
@@ -105,14 +105,16 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
             postgres.ensure_database("fluxa"), moto, issuer, log_level,
             f"http://{host}:{port}", metrics_dir, data_dir / "worker.alive",
         )  # fmt: skip
-        # This process provisions the emulator itself, so it takes the children's settings.
-        os.environ.update(env_vars)
+        # This process provisions the emulator itself: boto3 reads its credentials from the
+        # environment (the children get theirs in `child_env`).
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(name, env_vars[name])
         settings = load_settings(env_vars)
         setup_all(settings, sqs_client(settings), s3_client(settings))
         (data_dir / "standalone.env").write_text(
             "".join(f"{key}={value}\n" for key, value in env_vars.items())
         )
-        child_env = dict(os.environ)
+        child_env = {**os.environ, **env_vars}
         python = sys.executable
         supervisor.start(
             "api",
