@@ -16,7 +16,7 @@ from api.problems import register_problem_handlers
 from api.request_context import register_request_context
 from api.services import build_services
 from config import Settings, load_settings
-from fluxa.messaging import TaskPublisher
+from fluxa.messages.tasks import TaskPublisher
 
 SWAGGER_ASSETS_URL = "/v1/docs/assets"
 API_DESCRIPTION = (

@@ -13,14 +13,14 @@ from broker.publisher import CeleryPublisher
 from config import Settings
 from fluxa.auth import TokenVerifier
 from fluxa.auth.revocation import RevocationList
-from fluxa.aws import s3_client, sqs_client
-from fluxa.db import make_engine
 from fluxa.events.ingest import EventIngestor, IngestLimits
 from fluxa.events.query import EventQueries
 from fluxa.idempotency import IdempotencyConfig, PostgresIdempotencyStore
-from fluxa.messaging import TaskPublisher
+from fluxa.infra.aws import s3_client, sqs_client
+from fluxa.infra.db import make_engine
+from fluxa.infra.storage import S3ObjectStore
+from fluxa.messages.tasks import TaskPublisher
 from fluxa.stats.relay import StatsRelay
-from fluxa.storage import S3ObjectStore
 from fluxa.trades.images import S3ImageStore
 from fluxa.trades.service import TradeService
 

@@ -17,11 +17,11 @@ from bench.processes import answers, rss_bytes
 from bench.waiting import wait_until
 from config import Settings, load_settings
 from fluxa.auth.dev_issuer import DevIssuer
-from fluxa.aws import s3_client, sqs_client
-from fluxa.db import libpq_url
+from fluxa.infra.aws import s3_client, sqs_client
+from fluxa.infra.db import libpq_url
+from fluxa.infra.provisioning import setup_all
+from fluxa.infra.queues import source_queues
 from fluxa.migrations import upgrade
-from fluxa.provisioning import setup_all
-from fluxa.queues import source_queues
 from launcher.emulator import MotoServer
 from launcher.ports import free_port
 from launcher.postgres import EmbeddedPostgres

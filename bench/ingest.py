@@ -16,7 +16,7 @@ from bench.infra import Infra, stop
 from bench.load import run_load
 from bench.measure import Comparison, percentile
 from config import Settings
-from fluxa.aws import sqs_client
+from fluxa.infra.aws import sqs_client
 
 BATCH = 100
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from bench.infra import Infra, rss_mb, stop
 from bench.measure import Comparison
-from fluxa.db import make_engine
+from fluxa.infra.db import make_engine
 
 BATCH = 100
 AHEAD = 3_000

@@ -20,7 +20,7 @@ from bench import raw_loop
 from bench.infra import Infra, rss_mb, stop
 from bench.measure import Comparison
 from config import Settings
-from fluxa.db import libpq_url, make_engine
+from fluxa.infra.db import libpq_url, make_engine
 from launcher.emulator import RequestRecording
 
 BATCH = 100

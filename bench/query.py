@@ -12,7 +12,7 @@ from api.app import create_app
 from bench.data import copy_events, copy_trades, trades_for
 from bench.infra import Infra
 from bench.measure import Comparison, percentile
-from fluxa.db import libpq_url
+from fluxa.infra.db import libpq_url
 from fluxa.pagination import encode_cursor
 
 LIMIT = 100

@@ -10,8 +10,8 @@ from typing import Any
 import psycopg
 
 from config import Settings
-from fluxa.aws import s3_client, sqs_client
-from fluxa.taskmessage import decode_sqs_body
+from fluxa.infra.aws import s3_client, sqs_client
+from fluxa.messages.taskmessage import decode_sqs_body
 
 CREATE = """
 CREATE TABLE IF NOT EXISTS bench_raw_events (

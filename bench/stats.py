@@ -12,7 +12,7 @@ import psycopg
 from bench.data import copy_trades, trades_for
 from bench.infra import Infra
 from bench.measure import Comparison
-from fluxa.db import libpq_url, make_engine
+from fluxa.infra.db import libpq_url, make_engine
 from fluxa.stats.rebuild import rebuild_user, rebuild_users
 from fluxa.stats.relay import USERS_PER_MESSAGE
 

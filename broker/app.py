@@ -12,9 +12,9 @@ from celery import Celery
 
 from broker.sqs_transport import DEAD_LETTER_URLS_OPTION
 from config import Settings
-from fluxa.aws import sqs_client
-from fluxa.messaging import TaskName
-from fluxa.queues import queue_urls, topology
+from fluxa.infra.aws import sqs_client
+from fluxa.infra.queues import queue_urls, topology
+from fluxa.messages.tasks import TaskName
 
 
 class FluxaCelery(Celery):

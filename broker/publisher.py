@@ -11,7 +11,7 @@ from fluxa.errors import BrokerUnavailable
 
 
 class CeleryPublisher:
-    """A `fluxa.messaging.TaskPublisher` backed by a Celery app; imports no task code."""
+    """A `fluxa.messages.tasks.TaskPublisher` backed by a Celery app; imports no task code."""
 
     def __init__(self, app: Celery) -> None:
         self._app = app

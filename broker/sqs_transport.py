@@ -5,7 +5,7 @@ deleted in batches.
 message recursively, so one small body nested a few hundred levels deep killed the
 worker's main process before any task ran, and SQS redelivered it until redrive. Here
 every received body is decoded within `MESSAGE_LIMITS` and must be a Celery message
-for a task this worker knows (`fluxa.taskmessage.check_sqs_body`); one that is not is
+for a task this worker knows (`fluxa.messages.taskmessage.check_sqs_body`); one that is not is
 sent, as it came, to its queue's DLQ with the code `MalformedMessage` in its message
 attributes, and deleted. If that send fails the message is left alone: it comes back
 after its visibility timeout, and SQS redrive ends a loop.
@@ -29,9 +29,9 @@ from typing import Any
 
 from kombu.transport import SQS, virtual
 
-from fluxa.deadletter import raw_dead_letter_attributes
+from fluxa.dlq.envelope import raw_dead_letter_attributes
 from fluxa.errors import MalformedMessageError
-from fluxa.taskmessage import check_sqs_body
+from fluxa.messages.taskmessage import check_sqs_body
 
 #: Transport options Fluxa adds: source queue name → DLQ URL (`broker.app`), and the
 #: task names this worker runs (`workers.celery_app`, once the app is finalized).

@@ -13,17 +13,17 @@ import click
 from broker.app import make_celery
 from broker.publisher import CeleryPublisher
 from config import Settings, SettingsError, load_settings
-from fluxa import alarms as alarm_rules
 from fluxa.auth.dev_issuer import DevIssuer
-from fluxa.aws import s3_client, sqs_client
-from fluxa.db import make_engine
 from fluxa.dlq.letters import DeadLetter
 from fluxa.dlq.operations import counts_by_code, peek, replay
 from fluxa.dlq.runbook import action_for
 from fluxa.events import trail
+from fluxa.infra.aws import s3_client, sqs_client
+from fluxa.infra.db import make_engine
+from fluxa.infra.provisioning import setup_all
+from fluxa.infra.queues import queue_urls, topology
 from fluxa.migrations import upgrade
-from fluxa.provisioning import setup_all
-from fluxa.queues import queue_urls, topology
+from fluxa.ops import alarms as alarm_rules
 from fluxa.stats.relay import StatsRelay
 from launcher.run import run_standalone
 

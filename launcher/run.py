@@ -13,9 +13,9 @@ from types import FrameType
 
 from config import load_settings
 from fluxa.auth.dev_issuer import DevIssuer
-from fluxa.aws import s3_client, sqs_client
-from fluxa.provisioning import setup_all
-from fluxa.queues import source_queues
+from fluxa.infra.aws import s3_client, sqs_client
+from fluxa.infra.provisioning import setup_all
+from fluxa.infra.queues import source_queues
 from launcher.emulator import MotoServer
 from launcher.postgres import EmbeddedPostgres
 from launcher.supervisor import Supervisor

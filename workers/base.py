@@ -16,7 +16,7 @@ from broker.delay import delay_options
 from fluxa import logcontext
 from fluxa.errors import ErrorCode, MalformedMessageError, classify
 from fluxa.logcontext import Stage
-from fluxa.messaging import CORRELATION_HEADER
+from fluxa.messages.tasks import CORRELATION_HEADER
 from workers.dead_letter import FIRST_FAILED_HEADER, dead_letter, task_headers
 from workers.metrics import TASK_LATENCY, TASKS
 from workers.retry_policy import RetryPolicy

@@ -17,9 +17,9 @@ from typing import Any
 
 from celery.beat import PersistentScheduler
 
-from fluxa import leases
-from fluxa.db import make_engine
 from fluxa.errors import DBConnectionError
+from fluxa.infra import leases
+from fluxa.infra.db import make_engine
 
 log = logging.getLogger("fluxa.beat")
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from celery import Task
 
-from fluxa.deadletter import build_envelope, raw_dead_letter_attributes
+from fluxa.dlq.envelope import build_envelope, raw_dead_letter_attributes
 from fluxa.errors import ErrorCode
 from fluxa.events.trail import Delivery
-from fluxa.messaging import CORRELATION_HEADER, DEAD_LETTER_HEADER, ENQUEUED_AT_HEADER
+from fluxa.messages.tasks import CORRELATION_HEADER, DEAD_LETTER_HEADER, ENQUEUED_AT_HEADER
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 from celery.schedules import crontab
 
 from config import Settings
-from fluxa.messaging import TaskName
+from fluxa.messages.tasks import TaskName
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:

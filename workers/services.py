@@ -14,13 +14,13 @@ from sqlalchemy import Engine
 
 from broker.publisher import CeleryPublisher
 from config import Settings
-from fluxa.aws import s3_client
-from fluxa.db import make_engine
 from fluxa.events.processor import EventProcessor
 from fluxa.idempotency import IdempotencyConfig, PostgresIdempotencyStore
+from fluxa.infra.aws import s3_client
+from fluxa.infra.db import make_engine
+from fluxa.infra.storage import S3ObjectStore
 from fluxa.stats.rebuild import RebuildOutcome, rebuild_users
 from fluxa.stats.relay import StatsRelay
-from fluxa.storage import S3ObjectStore
 from fluxa.trades.images import S3ImageStore
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from fluxa.auth.principal import Principal
 from fluxa.auth.verifier import LEEWAY_SECONDS
-from fluxa.db import metadata, transaction, translated_errors
+from fluxa.infra.db import metadata, transaction, translated_errors
 
 #: How long one API process trusts its last answer for a user (a sign-out's reach).
 CACHE_SECONDS = 1.0

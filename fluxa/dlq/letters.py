@@ -9,10 +9,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from fluxa.deadletter import ATTRIBUTE_ERROR_CODE, DeadLetterEnvelope
+from fluxa.dlq.envelope import ATTRIBUTE_ERROR_CODE, DeadLetterEnvelope
 from fluxa.errors import ErrorCode
-from fluxa.messaging import DEAD_LETTER_HEADER
-from fluxa.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
+from fluxa.messages.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
+from fluxa.messages.tasks import DEAD_LETTER_HEADER
 
 UNDECODABLE = "Undecodable"
 

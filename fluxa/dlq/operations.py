@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fluxa.deadletter import is_replayable
+from fluxa.dlq.envelope import is_replayable
 from fluxa.dlq.letters import UNDECODABLE, DeadLetter, from_sqs, with_replay_mark
 
 HIDE_SECONDS = 30

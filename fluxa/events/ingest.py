@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from fluxa.errors import HashMismatchError
 from fluxa.events.archive import claim_key
 from fluxa.events.hashing import canonical_of, sha256_hex
-from fluxa.messaging import CORRELATION_HEADER, ENQUEUED_AT_HEADER, TaskName, TaskPublisher
-from fluxa.storage import S3ObjectStore
+from fluxa.infra.storage import S3ObjectStore
+from fluxa.messages.tasks import CORRELATION_HEADER, ENQUEUED_AT_HEADER, TaskName, TaskPublisher
 
 T = TypeVar("T")
 

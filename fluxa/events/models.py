@@ -14,7 +14,7 @@ from sqlalchemy import (
     func,
 )
 
-from fluxa.db import metadata
+from fluxa.infra.db import metadata
 
 events = Table(
     "events",

@@ -16,7 +16,6 @@ from marshmallow import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from fluxa.db import transaction, translated_errors
 from fluxa.errors import (
     DBConnectionError,
     FluxaError,
@@ -30,7 +29,8 @@ from fluxa.events.archive import build_archive
 from fluxa.events.hashing import canonical_of, sha256_hex
 from fluxa.events.schemas import EventMessageSchema
 from fluxa.events.trail import Delivery
-from fluxa.storage import S3ObjectStore
+from fluxa.infra.db import transaction, translated_errors
+from fluxa.infra.storage import S3ObjectStore
 
 _message_schema = EventMessageSchema()
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from fluxa.db import translated_errors
 from fluxa.errors import NotFoundError
 from fluxa.events import repository
 from fluxa.events.repository import EventFilter, EventRecord
 from fluxa.events.schemas import EVENT_ID_PATTERN
+from fluxa.infra.db import translated_errors
+from fluxa.infra.storage import S3ObjectStore
 from fluxa.pagination import decode_cursor, encode_cursor
-from fluxa.storage import S3ObjectStore
 
 EVENT_ID = re.compile(EVENT_ID_PATTERN)
 #: What `EventQueries.get` returns for a payload whose archive object is missing.

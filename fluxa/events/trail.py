@@ -28,8 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from fluxa.db import metadata
 from fluxa.events.models import events
+from fluxa.infra.db import metadata
 
 #: Where each stage falls in an event's life, to order stages recorded at one instant.
 STAGE_ORDER = {"accepted": 0, "enqueued": 1, "dead_lettered": 2, "replayed": 3, "persisted": 4}

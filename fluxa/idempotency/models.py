@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Column, DateTime, Index, Integer, PrimaryKeyConstraint, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 
-from fluxa.db import metadata
+from fluxa.infra.db import metadata
 
 idempotency_keys = Table(
     "idempotency_keys",

@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from fluxa.db import transaction
 from fluxa.idempotency.config import IdempotencyConfig
 from fluxa.idempotency.models import idempotency_keys as table
 from fluxa.idempotency.records import IdempotencyRecord, RecordStatus, StoredResponse
 from fluxa.idempotency.store import IdempotencyStore
+from fluxa.infra.db import transaction
 
 
 def _key(scope: str, key: str):

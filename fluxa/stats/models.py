@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, DateTime, Index, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 
-from fluxa.db import metadata
+from fluxa.infra.db import metadata
 
 #: One row per user: the stats and the outbox version (watermark) they were computed at.
 trade_stats = Table(

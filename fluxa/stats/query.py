@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from fluxa.db import translated_errors
+from fluxa.infra.db import translated_errors
 from fluxa.stats import outbox
 from fluxa.stats import repository as stats_repository
 from fluxa.stats.calculator import calculate

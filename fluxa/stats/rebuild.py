@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
-from fluxa.db import transaction, translated_errors
+from fluxa.infra.db import transaction, translated_errors
 from fluxa.stats import outbox
 from fluxa.stats import repository as stats_repository
 from fluxa.stats.calculator import calculate

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, Engine
 
 from fluxa import logcontext
-from fluxa.db import transaction
 from fluxa.errors import BrokerUnavailable, DBConnectionError
-from fluxa.messaging import CORRELATION_HEADER, TaskName, TaskPublisher
+from fluxa.infra.db import transaction
+from fluxa.messages.tasks import CORRELATION_HEADER, TaskName, TaskPublisher
 from fluxa.stats import outbox
 
 log = logging.getLogger("fluxa.stats.relay")

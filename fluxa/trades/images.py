@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fluxa.errors import NotFoundError
-from fluxa.storage import S3ObjectStore, translated
+from fluxa.infra.storage import S3ObjectStore, translated
 
 CONTENT_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 MAX_IMAGE_BYTES = 10 * 1024 * 1024

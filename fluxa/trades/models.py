@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from fluxa.db import metadata
+from fluxa.infra.db import metadata
 
 MONEY = Numeric(28, 10)
 

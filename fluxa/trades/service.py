@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
-from fluxa.db import transaction, translated_errors
 from fluxa.errors import NotFoundError, PreconditionFailedError, SchemaValidationError
+from fluxa.infra.db import transaction, translated_errors
 from fluxa.pagination import decode_cursor, encode_cursor
 from fluxa.trades import integrity
 from fluxa.trades import repository as trades_repository

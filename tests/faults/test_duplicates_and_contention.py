@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from bench.waiting import wait_until
 from broker.app import make_celery
-from fluxa.messaging import CORRELATION_HEADER, TaskName
+from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
 from tests.faults.figures import report
 from tests.integration.helpers import count_rows, rows_for, worker_lines
 from tests.support.builders import event_body, event_message, unique_source

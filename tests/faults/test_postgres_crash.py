@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from api.app import create_app
 from bench.waiting import wait_until
-from fluxa.db import make_engine
 from fluxa.events.models import events
+from fluxa.infra.db import make_engine
 from fluxa.migrations import upgrade
 from launcher.postgres import EmbeddedPostgres
 from tests.faults.figures import report

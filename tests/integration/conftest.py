@@ -22,10 +22,10 @@ from api.app import create_app
 from config import Settings, load_settings
 from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
-from fluxa.aws import s3_client, sqs_client
-from fluxa.db import libpq_url, make_engine
-from fluxa.provisioning import setup_all
-from fluxa.queues import source_queues
+from fluxa.infra.aws import s3_client, sqs_client
+from fluxa.infra.db import libpq_url, make_engine
+from fluxa.infra.provisioning import setup_all
+from fluxa.infra.queues import source_queues
 from launcher.emulator import MotoServer
 from launcher.postgres import EmbeddedPostgres
 from tests.support.tcp_proxy import TcpProxy

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select
 
 from bench.waiting import wait_until
 from fluxa.events.models import events
-from fluxa.taskmessage import TaskMessage
+from fluxa.messages.taskmessage import TaskMessage
 from tests.support.sqs import receive_all
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import text, update
 
 from bench.waiting import wait_until
 from broker.app import make_celery
-from fluxa import leases
-from fluxa.db import make_engine, transaction
-from fluxa.messaging import TaskName
+from fluxa.infra import leases
+from fluxa.infra.db import make_engine, transaction
+from fluxa.messages.tasks import TaskName
 from fluxa.stats.models import trade_stats
 from fluxa.stats.relay import StatsRelay
 from fluxa.trades import repository as trades_repository

@@ -13,7 +13,7 @@ from broker.app import make_celery
 from cli.main import main
 from fluxa.dlq.operations import peek
 from fluxa.errors import ErrorCode
-from fluxa.messaging import CORRELATION_HEADER, TaskName
+from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
 from tests.integration.helpers import (
     count_rows,
     dead_letters_for,

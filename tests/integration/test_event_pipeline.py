@@ -11,7 +11,7 @@ from bench.waiting import wait_until
 from broker.app import make_celery
 from fluxa.errors import ErrorCode
 from fluxa.events.hashing import canonical_json, sha256_hex
-from fluxa.messaging import CORRELATION_HEADER, TaskName
+from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
 from launcher.emulator import RequestRecording
 from tests.integration.helpers import (
     count_rows,

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import event
 
-from fluxa.db import transaction
 from fluxa.events.repository import insert_events
+from fluxa.infra.db import transaction
 from tests.support.builders import unique_source
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from bench.waiting import wait_until
-from fluxa.deadletter import ATTRIBUTE_ERROR_CODE
-from fluxa.taskmessage import UndecodableMessage, decode_sqs_body
+from fluxa.dlq.envelope import ATTRIBUTE_ERROR_CODE
+from fluxa.messages.taskmessage import UndecodableMessage, decode_sqs_body
 from tests.faults.figures import report
 from tests.integration.helpers import wait_for_rows
 from tests.support.builders import event_message

@@ -17,8 +17,8 @@ from api.app import create_app
 from bench.waiting import wait_until
 from broker.app import make_celery
 from cli.main import main
-from fluxa.db import libpq_url
-from fluxa.messaging import CORRELATION_HEADER, TaskName
+from fluxa.infra.db import libpq_url
+from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
 from tests.integration.helpers import wait_for_dead_letter
 from tests.support.builders import event_message
 from tests.support.tcp_proxy import TcpProxy

@@ -10,10 +10,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from fluxa.infra.provisioning import ensure_queues, setup_all
+from fluxa.infra.queues import topology
+from fluxa.infra.tables import ALL_TABLES, metadata
 from fluxa.migrations import current_revision, head_revision
-from fluxa.provisioning import ensure_queues, setup_all
-from fluxa.queues import topology
-from fluxa.tables import ALL_TABLES, metadata
 
 pytestmark = pytest.mark.integration
 

@@ -20,10 +20,10 @@ from sqlalchemy import func, select, update
 
 from bench.waiting import wait_until
 from broker.app import make_celery
-from fluxa import leases
-from fluxa.db import transaction
 from fluxa.idempotency.models import idempotency_keys
-from fluxa.messaging import TaskName
+from fluxa.infra import leases
+from fluxa.infra.db import transaction
+from fluxa.messages.tasks import TaskName
 from fluxa.trades.images import S3ImageStore
 from tests.support.trades import post_upload, trade_body
 from tests.support.worker import WorkerProcess

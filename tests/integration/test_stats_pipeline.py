@@ -14,9 +14,9 @@ import pytest
 from api.app import create_app
 from bench.waiting import wait_until
 from broker.app import make_celery
-from fluxa.db import transaction
 from fluxa.errors import ErrorCode
-from fluxa.messaging import TaskName
+from fluxa.infra.db import transaction
+from fluxa.messages.tasks import TaskName
 from fluxa.stats import outbox
 from fluxa.stats import repository as stats_repository
 from fluxa.stats.calculator import calculate

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fluxa.messaging import TaskName
+from fluxa.messages.tasks import TaskName
 from tests.support.builders import event_message
 
 EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from fluxa.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
+from fluxa.messages.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
 
 
 def receive_raw(

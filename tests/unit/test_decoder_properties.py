@@ -16,8 +16,8 @@ from fluxa.errors import HashMismatchError, MalformedMessageError, SchemaValidat
 from fluxa.events.hashing import NotCanonicalizable, canonical_json
 from fluxa.events.processor import check_event
 from fluxa.events.schemas import EventSchema
-from fluxa.messaging import TaskName
-from fluxa.taskmessage import UndecodableMessage, check_sqs_body, decode_sqs_body
+from fluxa.messages.taskmessage import UndecodableMessage, check_sqs_body, decode_sqs_body
+from fluxa.messages.tasks import TaskName
 from fluxa.trades import integrity
 from fluxa.trades.schemas import TradeCreateSchema
 from fluxa.trades.service import _field_values

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from fluxa.deadletter import build_envelope, raw_dead_letter_attributes
+from fluxa.dlq.envelope import build_envelope, raw_dead_letter_attributes
 from fluxa.dlq.letters import UNDECODABLE, from_sqs, with_replay_mark
 from fluxa.dlq.runbook import action_for
 from fluxa.errors import ErrorCode
-from fluxa.messaging import DEAD_LETTER_HEADER
-from fluxa.taskmessage import UndecodableMessage, decode_sqs_body
+from fluxa.messages.taskmessage import UndecodableMessage, decode_sqs_body
+from fluxa.messages.tasks import DEAD_LETTER_HEADER
 
 
 def body(headers):

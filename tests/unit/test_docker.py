@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from config import Settings, load_settings
-from fluxa.queues import source_queues
+from fluxa.infra.queues import source_queues
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker/compose.yaml").read_text())

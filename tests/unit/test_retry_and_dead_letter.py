@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from broker.delay import SQS_MAX_DELAY_SECONDS, delay_options
-from fluxa.deadletter import DeadLetterEnvelope, build_envelope, is_replayable
+from fluxa.dlq.envelope import DeadLetterEnvelope, build_envelope, is_replayable
 from fluxa.errors import (
     DBConnectionError,
     ErrorCode,

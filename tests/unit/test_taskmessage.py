@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from fluxa.messaging import CORRELATION_HEADER, DEAD_LETTER_HEADER
-from fluxa.taskmessage import UndecodableMessage, decode_sqs_body
+from fluxa.messages.taskmessage import UndecodableMessage, decode_sqs_body
+from fluxa.messages.tasks import CORRELATION_HEADER, DEAD_LETTER_HEADER
 
 
 def kombu_body(kwargs, headers, *, base64_outer=False, base64_inner=False):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from broker.app import make_celery
 from config import Settings
-from fluxa.messaging import TaskName
-from fluxa.queues import source_queues, topology
+from fluxa.infra.queues import source_queues, topology
+from fluxa.messages.tasks import TaskName
 from workers.celery_app import make_worker_celery
 from workers.schedule import beat_schedule
 

@@ -10,7 +10,7 @@ from celery import shared_task
 from fluxa.errors import SchemaValidationError
 from fluxa.events.processor import ProcessResult
 from fluxa.logcontext import Stage
-from fluxa.messaging import TaskName
+from fluxa.messages.tasks import TaskName
 from workers.base import FluxaTask
 from workers.dead_letter import dead_letter, delivery_of
 from workers.metrics import EVENTS

@@ -7,8 +7,8 @@ import logging
 
 from celery import shared_task
 
-from fluxa.db import translated_errors
-from fluxa.messaging import TaskName
+from fluxa.infra.db import translated_errors
+from fluxa.messages.tasks import TaskName
 from fluxa.trades import repository as trades_repository
 from fluxa.trades.images import delete_orphans
 from workers.base import FluxaTask

@@ -8,7 +8,7 @@ from celery import shared_task
 
 from fluxa.errors import SchemaValidationError
 from fluxa.logcontext import Stage
-from fluxa.messaging import TaskName
+from fluxa.messages.tasks import TaskName
 from workers.base import FluxaTask
 from workers.services import services
 

@@ -1,11 +1,11 @@
-"""Every table of Fluxa's schema, imported so that `fluxa.db.metadata` is complete."""
+"""Every table of Fluxa's schema, imported so that `fluxa.infra.db.metadata` is complete."""
 
 from fluxa.auth.revocation import token_revocations
-from fluxa.db import metadata
 from fluxa.events.models import events
 from fluxa.events.trail import event_trail
 from fluxa.idempotency.models import idempotency_keys
-from fluxa.leases import leases
+from fluxa.infra.db import metadata
+from fluxa.infra.leases import leases
 from fluxa.stats.models import stats_outbox, trade_stats
 from fluxa.trades.models import trades
 

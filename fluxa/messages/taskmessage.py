@@ -9,9 +9,9 @@ from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
-from fluxa.deadletter import DeadLetterEnvelope
+from fluxa.dlq.envelope import DeadLetterEnvelope
 from fluxa.errors import MalformedMessageError
-from fluxa.messaging import CORRELATION_HEADER, DEAD_LETTER_HEADER
+from fluxa.messages.tasks import CORRELATION_HEADER, DEAD_LETTER_HEADER
 from fluxa.validation import MESSAGE_LIMITS, JsonLimitExceeded, loads_bounded
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from config import Settings
+from fluxa.infra.queues import DLQ_RETENTION_SECONDS, topology
 from fluxa.migrations import upgrade
-from fluxa.queues import DLQ_RETENTION_SECONDS, topology
 
 
 def ensure_queues(settings: Settings, sqs: Any) -> dict[str, str]:

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Column, DateTime, Engine, Table, Text, delete, func, literal
 from sqlalchemy.dialects.postgresql import insert
 
-from fluxa.db import metadata, transaction
+from fluxa.infra.db import metadata, transaction
 
 leases = Table(
     "leases",

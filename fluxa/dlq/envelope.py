@@ -86,7 +86,7 @@ def raw_dead_letter_attributes(
     attempts: int,
     now: dt.datetime | None = None,
 ) -> dict[str, dict[str, str]]:
-    """SQS message attributes saying why a message is dead (see `fluxa.taskmessage`).
+    """SQS message attributes saying why a message is dead (see `fluxa.messages.taskmessage`).
 
     Every dead letter carries them, whole task messages and raw bodies alike, so that
     `aws sqs receive-message --message-attribute-names All` shows the code.
