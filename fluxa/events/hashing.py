@@ -1,4 +1,4 @@
-"""Canonical JSON and the payload SHA-256.
+"""An event payload's canonical JSON and SHA-256 (the encoding itself: `fluxa.canonical`).
 
 The canonical encoding of a payload is `json.dumps` with keys sorted at every
 level, no insignificant white space (`,` and `:` separators), non-ASCII text
@@ -9,25 +9,9 @@ writes them (integers as integers, floats in their shortest round-trip form).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-
-class NotCanonicalizable(ValueError):
-    """The value has no canonical JSON form (NaN, infinity, a lone surrogate, a non-JSON type)."""
-
-
-def canonical_json(value: Any) -> bytes:
-    """The canonical UTF-8 JSON encoding of `value`."""
-    try:
-        text = json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-        # A lone surrogate (JSON allows "\ud800") has no UTF-8 form: UnicodeEncodeError.
-        return text.encode("utf-8")
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise NotCanonicalizable(str(exc)) from exc
+from fluxa.canonical import NotCanonicalizable, canonical_json, sha256_hex
 
 
 class CanonicalPayload(dict):
@@ -47,11 +31,6 @@ def canonical_of(payload: Any) -> bytes:
     return canonical_json(payload)
 
 
-def sha256_hex(data: bytes) -> str:
-    """Lowercase hex SHA-256 of `data`."""
-    return hashlib.sha256(data).hexdigest()
-
-
 def payload_sha256(payload: Any) -> str:
     """The SHA-256 of the canonical encoding of `payload`."""
     return sha256_hex(canonical_json(payload))
@@ -60,3 +39,14 @@ def payload_sha256(payload: Any) -> str:
 def is_sha256_hex(value: str) -> bool:
     """Whether `value` looks like a hex SHA-256 digest (case-insensitive)."""
     return len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
+__all__ = [
+    "CanonicalPayload",
+    "NotCanonicalizable",
+    "canonical_json",
+    "canonical_of",
+    "is_sha256_hex",
+    "payload_sha256",
+    "sha256_hex",
+]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from fluxa.events.hashing import canonical_json, sha256_hex
+from fluxa.canonical import canonical_json, sha256_hex
 
 
 class RecordStatus(StrEnum):

@@ -12,8 +12,8 @@ from alembic.migration import MigrationContext
 
 from fluxa.infra.provisioning import ensure_queues, setup_all
 from fluxa.infra.queues import topology
-from fluxa.infra.tables import ALL_TABLES, metadata
 from fluxa.migrations import current_revision, head_revision
+from fluxa.migrations.tables import ALL_TABLES, metadata
 
 pytestmark = pytest.mark.integration
 

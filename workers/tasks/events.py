@@ -28,7 +28,6 @@ def process_events(self: FluxaTask, events: Any = None, **_unknown: Any) -> dict
     delivery = delivery_of(self)
     result = processor.process(events, delivery)
     _report(result)
-    processor.record_dead_letters(result.rejected, delivery)
     EVENTS.labels("persisted").inc(len(result.inserted))
     EVENTS.labels("duplicate").inc(len(result.already_present))
     EVENTS.labels("dead_lettered").inc(len(result.rejected))
@@ -49,6 +48,9 @@ def process_events(self: FluxaTask, events: Any = None, **_unknown: Any) -> dict
                 "error_code": rejected.error.code.value,
             },
         )
+    # The trail after the sends: a send that fails retries the message, and a trail row
+    # written first would then be written twice (one dead letter listed twice by trace).
+    processor.record_dead_letters(result.rejected, delivery)
     return {
         "inserted": len(result.inserted),
         "already_present": len(result.already_present),

@@ -1,4 +1,5 @@
-"""Every table of Fluxa's schema, imported so that `fluxa.infra.db.metadata` is complete."""
+"""Every table of Fluxa's schema in one place, so that `fluxa.infra.db.metadata` is complete
+(what the migrations own; tests compare the two)."""
 
 from fluxa.auth.revocation import token_revocations
 from fluxa.events.models import events
