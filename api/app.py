@@ -15,7 +15,7 @@ from api.openapi import document_problems, extend_spec
 from api.problems import register_problem_handlers
 from api.request_context import register_request_context
 from api.services import build_services
-from config import Settings, load_settings
+from config import Settings
 from fluxa.messages.tasks import TaskPublisher
 
 SWAGGER_ASSETS_URL = "/v1/docs/assets"
@@ -31,11 +31,8 @@ API_DESCRIPTION = (
 )
 
 
-def create_app(
-    settings: Settings | None = None, *, publisher: TaskPublisher | None = None
-) -> Flask:
-    """Build the API for `settings` (read from the environment when omitted)."""
-    settings = settings or load_settings()
+def create_app(settings: Settings, *, publisher: TaskPublisher | None = None) -> Flask:
+    """Build the API for `settings` (entry points read them: `api.wsgi`)."""
     app = Flask("fluxa")
     app.request_class = BoundedRequest
     app.url_map.converters["event_id"] = EventIdConverter

@@ -60,12 +60,7 @@ def build_services(
         claim_check_bytes=settings.claim_check_bytes,
         max_message_bytes=settings.sqs_max_message_bytes,
     )
-    relay = StatsRelay(
-        engine,
-        publisher,
-        queue=settings.stats_queue,
-        debounce_seconds=settings.stats_debounce_seconds,
-    )
+    relay = StatsRelay.from_settings(settings, engine, publisher)
     return ApiServices(
         settings=settings,
         engine=engine,
@@ -73,13 +68,7 @@ def build_services(
         publisher=publisher,
         ingestor=EventIngestor(publisher, store, queue=settings.input_queue, limits=limits),
         event_queries=EventQueries(engine, store),
-        idempotency=PostgresIdempotencyStore(
-            engine,
-            IdempotencyConfig(
-                ttl_seconds=settings.idempotency_ttl_seconds,
-                lock_seconds=settings.idempotency_lock_seconds,
-            ),
-        ),
+        idempotency=PostgresIdempotencyStore(engine, IdempotencyConfig.from_settings(settings)),
         trades=TradeService(engine, images, relay),
         stats_relay=relay,
         image_store=images,

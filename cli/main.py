@@ -109,12 +109,8 @@ def stats_rebuild(user_id: str | None, everyone: bool) -> None:
     if bool(user_id) == everyone:
         raise click.UsageError("give exactly one of --user ID and --all")
     settings = _settings("database_url", "broker_url")
-    relay = StatsRelay(
-        make_engine(settings.database_url),
-        CeleryPublisher(make_celery(settings)),
-        queue=settings.stats_queue,
-        debounce_seconds=settings.stats_debounce_seconds,
-    )
+    engine = make_engine(settings.database_url)
+    relay = StatsRelay.from_settings(settings, engine, CeleryPublisher(make_celery(settings)))
     users = relay.request_all() if everyone else relay.request([user_id])
     click.echo(f"rebuilds published for {users} user(s) (users already queued are not counted)")
 

@@ -39,22 +39,13 @@ class WorkerServices:
 
     @property
     def idempotency_store(self) -> PostgresIdempotencyStore:
-        config = IdempotencyConfig(
-            ttl_seconds=self.settings.idempotency_ttl_seconds,
-            lock_seconds=self.settings.idempotency_lock_seconds,
-        )
-        return PostgresIdempotencyStore(self.engine, config)
+        return PostgresIdempotencyStore(self.engine, IdempotencyConfig.from_settings(self.settings))
 
     def rebuild_users(self, user_ids: list[str]) -> list[RebuildOutcome]:
         return rebuild_users(self.engine, user_ids)
 
     def stats_relay(self, app: Celery) -> StatsRelay:
-        return StatsRelay(
-            self.engine,
-            CeleryPublisher(app),
-            queue=self.settings.stats_queue,
-            debounce_seconds=self.settings.stats_debounce_seconds,
-        )
+        return StatsRelay.from_settings(self.settings, self.engine, CeleryPublisher(app))
 
 
 _services: dict[int, WorkerServices] = {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config import Settings
+
 MAX_KEY_LENGTH = 255
 
 
@@ -17,3 +19,11 @@ class IdempotencyConfig:
 
     ttl_seconds: int = 24 * 3600
     lock_seconds: int = 60
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IdempotencyConfig:
+        """The configuration every process builds from its settings."""
+        return cls(
+            ttl_seconds=settings.idempotency_ttl_seconds,
+            lock_seconds=settings.idempotency_lock_seconds,
+        )

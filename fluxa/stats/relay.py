@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, Engine
 
+from config import Settings
 from fluxa import logcontext
 from fluxa.errors import BrokerUnavailable, DBConnectionError
 from fluxa.infra.db import transaction
@@ -51,6 +52,18 @@ class StatsRelay:
         except DBConnectionError:
             return False
         return self._send([user_id]) == 1
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, engine: Engine, publisher: TaskPublisher
+    ) -> StatsRelay:
+        """The relay every process builds: the stats queue and its debounce."""
+        return cls(
+            engine,
+            publisher,
+            queue=settings.stats_queue,
+            debounce_seconds=settings.stats_debounce_seconds,
+        )
 
     def _send_in_messages(self, user_ids: list[str]) -> int:
         return sum(
