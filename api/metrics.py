@@ -17,13 +17,12 @@ from prometheus_client import (
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
 from config import Settings
+from fluxa.ops.metric_names import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 
 REQUESTS = Counter(
-    "fluxa_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"]
+    HTTP_REQUESTS, "HTTP requests by route and status", ["method", "route", "status"]
 )
-LATENCY = Histogram(
-    "fluxa_http_request_duration_seconds", "HTTP request latency", ["method", "route"]
-)
+LATENCY = Histogram(HTTP_REQUEST_DURATION, "HTTP request latency", ["method", "route"])
 
 
 def _route() -> str:

@@ -1,6 +1,13 @@
 import pytest
 
-from fluxa.ops.alarms import ALARM, OK, api_5xx_rate, database_load, dlq_depth, processor_error_rate
+from fluxa.ops.alarm_rules import (
+    ALARM,
+    OK,
+    api_5xx_rate,
+    database_load,
+    dlq_depth,
+    processor_error_rate,
+)
 
 
 @pytest.mark.parametrize(

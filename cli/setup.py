@@ -1,0 +1,34 @@
+"""`fluxa setup` and `fluxa db upgrade`: migrations, queues, buckets."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from cli.common import settings_or_exit
+from fluxa.infra.aws import s3_client, sqs_client
+from fluxa.infra.provisioning import setup_all
+from fluxa.migrations import upgrade
+
+
+@click.command()
+def setup() -> None:
+    """Run migrations and create queues (with redrive policies) and buckets. Idempotent."""
+    settings = settings_or_exit("database_url")
+    result = setup_all(settings, sqs_client(settings), s3_client(settings))
+    click.echo(json.dumps(result, indent=2))
+
+
+@click.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply Alembic migrations."""
+    settings = settings_or_exit("database_url")
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}")

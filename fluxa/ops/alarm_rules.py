@@ -1,0 +1,71 @@
+"""The runbook's alarm rules: pure functions from measured values to an `Alarm`
+(readers: `fluxa.ops.alarm_readers`; the table assembled: `fluxa.ops.alarms`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+OK, ALARM, UNKNOWN = "OK", "ALARM", "UNKNOWN"
+LONG_QUERY_SECONDS = 60
+MAX_ACTIVE_QUERIES = 50
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """One row of the alarm table: its state now, the value it was judged on, what to do."""
+
+    name: str
+    state: str
+    value: str
+    threshold: str
+    action: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _rate_alarm(name: str, bad: int, total: int, action: str) -> Alarm:
+    if total == 0:
+        return Alarm(name, OK, "0% of 0", "> 1%", action)
+    rate = Decimal(bad) / Decimal(total)
+    state = ALARM if rate > Decimal("0.01") else OK
+    return Alarm(name, state, f"{rate * 100:.2f}% of {total}", "> 1%", action)
+
+
+def processor_error_rate(persisted: int, dead_lettered: int) -> Alarm:
+    """ProcessorErrorRate: dead-lettered events / processed events in the window."""
+    return _rate_alarm(
+        "ProcessorErrorRate", dead_lettered, persisted + dead_lettered,
+        "fluxa dlq inspect --queue events; fix the cause; fluxa dlq replay",
+    )  # fmt: skip
+
+
+def api_5xx_rate(server_errors: int, requests: int) -> Alarm:
+    """APIGateway5xx: 5xx answers / all answers (since the API processes started)."""
+    return _rate_alarm(
+        "APIGateway5xx", server_errors, requests,
+        "Check /readyz and the API logs (level ERROR); roll back a bad deployment",
+    )  # fmt: skip
+
+
+def dlq_depth(queue: str, depth: int) -> Alarm:
+    return Alarm(
+        f"DLQDepth[{queue}]", ALARM if depth > 0 else OK, str(depth), "> 0",
+        f"fluxa dlq inspect --queue {'stats' if 'stats' in queue.lower() else 'events'}",
+    )  # fmt: skip
+
+
+def database_load(active: int, waiting: int, long_running: int) -> Alarm:
+    firing = active > MAX_ACTIVE_QUERIES or waiting > 0 or long_running > 0
+    return Alarm(
+        "DatabaseLoad", ALARM if firing else OK,
+        f"active={active} waiting={waiting} long_running={long_running}",
+        f"active > {MAX_ACTIVE_QUERIES} or waiting > 0 or running > {LONG_QUERY_SECONDS}s",
+        "Look at pg_stat_activity; cancel runaway queries; scale workers down",
+    )  # fmt: skip
+
+
+def unknown(name: str, value: str, threshold: str, action: str) -> Alarm:
+    """An alarm whose source could not be read."""
+    return Alarm(name, UNKNOWN, value, threshold, action)
