@@ -3,7 +3,6 @@ and Fluxa's own processes (gunicorn, Celery workers) started as they run in prod
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -23,15 +22,10 @@ from fluxa.infra.provisioning import setup_all
 from fluxa.infra.queues import source_queues
 from fluxa.migrations import upgrade
 from launcher.emulator import MotoServer
+from launcher.environment import child_environment, use_emulator_credentials
 from launcher.ports import free_port
 from launcher.postgres import EmbeddedPostgres
 from launcher.run import standalone_environ, worker_argv
-
-EMULATOR_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 class Infra:
@@ -40,8 +34,7 @@ class Infra:
     def __init__(self, root: Path, database_url: str | None) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        for key, value in EMULATOR_CREDENTIALS.items():  # boto3 in this process needs some
-            os.environ.setdefault(key, value)
+        use_emulator_credentials()  # boto3 in this process needs some
         self._embedded = None if database_url else EmbeddedPostgres(root / "postgres")
         self.server_url = database_url or self._embedded.url()
         self.moto = MotoServer(
@@ -98,7 +91,7 @@ class Infra:
     def start(self, argv: list[str], env: Mapping[str, str], log_name: str) -> subprocess.Popen:
         log = open(self.root / log_name, "ab")  # noqa: SIM115 - owned by the child
         process = subprocess.Popen(
-            argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+            argv, env=child_environment(env), stdout=log, stderr=subprocess.STDOUT
         )
         self._processes.append(process)
         return process

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from launcher.environment import child_environment
 from launcher.ports import free_port, wait_for_port
 
 #: moto's fixed account id, part of every queue URL it hands out.
@@ -32,7 +32,7 @@ class MotoServer:
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.recording_path = recording_path
-        env = dict(os.environ)
+        env = child_environment()
         if recording_path:
             env["MOTO_RECORDER_FILEPATH"] = str(recording_path)  # moto's own setting
         self._log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import sys
@@ -17,6 +16,11 @@ from fluxa.infra.aws import s3_client, sqs_client
 from fluxa.infra.provisioning import setup_all
 from fluxa.infra.queues import source_queues
 from launcher.emulator import MotoServer
+from launcher.environment import (
+    EMULATOR_CREDENTIALS,
+    child_environment,
+    use_emulator_credentials,
+)
 from launcher.postgres import EmbeddedPostgres
 from launcher.supervisor import Supervisor
 
@@ -55,10 +59,8 @@ def standalone_environ(
         "FLUXA_SQS_WAIT_SECONDS": "2",
         "FLUXA_LOG_LEVEL": log_level,
         "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",  # the AWS CLI reads this one
         "FLUXA_WORKER_HEARTBEAT_FILE": str(heartbeat_file),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        **EMULATOR_CREDENTIALS,  # with AWS_DEFAULT_REGION, which the AWS CLI reads
     }
 
 
@@ -105,16 +107,13 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
             postgres.ensure_database("fluxa"), moto, issuer, log_level,
             f"http://{host}:{port}", metrics_dir, data_dir / "worker.alive",
         )  # fmt: skip
-        # This process provisions the emulator itself: boto3 reads its credentials from the
-        # environment (the children get theirs in `child_env`).
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            os.environ.setdefault(name, env_vars[name])
+        use_emulator_credentials()  # this process provisions the emulator with boto3
         settings = load_settings(env_vars)
         setup_all(settings, sqs_client(settings), s3_client(settings))
         (data_dir / "standalone.env").write_text(
             "".join(f"{key}={value}\n" for key, value in env_vars.items())
         )
-        child_env = {**os.environ, **env_vars}
+        child_env = child_environment(env_vars)
         python = sys.executable
         supervisor.start(
             "api",

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from bench.waiting import wait_until
+from launcher.environment import child_environment
 from launcher.ports import free_port
 from tests.support.builders import event_body
 from tests.support.hostile_messages import events_body
@@ -66,7 +67,7 @@ def listed(base: str, source: str, headers: dict[str, str]) -> list[dict]:
 def other_shell(data_dir: Path) -> dict[str, str]:
     """The environment another shell gets from `standalone.env`."""
     lines = (data_dir / "standalone.env").read_text().splitlines()
-    return {**os.environ, **dict(line.split("=", 1) for line in lines)}
+    return child_environment(dict(line.split("=", 1) for line in lines))
 
 
 def token(env: dict[str, str], user: str, *scopes: str) -> dict[str, str]:

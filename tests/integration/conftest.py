@@ -7,7 +7,6 @@ worker reaches PostgreSQL through a TCP proxy that tests can cut.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from fluxa.infra.db import libpq_url, make_engine
 from fluxa.infra.provisioning import setup_all
 from fluxa.infra.queues import source_queues
 from launcher.emulator import MotoServer
+from launcher.environment import child_environment, variable
 from launcher.postgres import EmbeddedPostgres
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.worker import WorkerProcess
@@ -44,7 +44,7 @@ class TestDatabase:
 @pytest.fixture(scope="session")
 def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
     name = f"fluxa_test_{uuid.uuid4().hex[:10]}"
-    server_url = os.environ.get("FLUXA_TEST_DATABASE_URL")
+    server_url = variable("FLUXA_TEST_DATABASE_URL")
     embedded = None
     if server_url:
         parts = urlsplit(libpq_url(server_url))
@@ -177,7 +177,7 @@ def worker_process(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[WorkerProcess]:
     env = {
-        **os.environ,
+        **child_environment(),
         **environ,
         "FLUXA_DATABASE_URL": test_database.proxied_url,
         "FLUXA_S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_proxy.port}",

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
@@ -26,6 +25,7 @@ import requests
 from bench.waiting import wait_until
 from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
 from fluxa.auth.revocation import CACHE_SECONDS
+from launcher.environment import variable
 from tests.faults.figures import report
 from tests.support.live_api import gunicorn
 
@@ -33,8 +33,8 @@ pytestmark = pytest.mark.integration
 
 CONFIG = Path(__file__).parents[2] / "schemathesis.toml"
 #: CI's profile; `make contract` sets FLUXA_CONTRACT_EXAMPLES and FLUXA_CONTRACT_SEEDS.
-EXAMPLES = int(os.environ.get("FLUXA_CONTRACT_EXAMPLES", "25"))
-SEEDS = [int(s) for s in os.environ.get("FLUXA_CONTRACT_SEEDS", "13").split(",")]
+EXAMPLES = int(variable("FLUXA_CONTRACT_EXAMPLES", "25") or 25)
+SEEDS = [int(s) for s in (variable("FLUXA_CONTRACT_SEEDS", "13") or "13").split(",")]
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from fluxa.infra import leases
 from fluxa.infra.db import transaction
 from fluxa.messages.tasks import TaskName
 from fluxa.trades.images import S3ImageStore
+from launcher.environment import child_environment
 from tests.support.trades import post_upload, trade_body
 from tests.support.worker import WorkerProcess
 from workers.beat import LEASE_NAME, LEASE_TTL
@@ -71,7 +72,7 @@ def beats(environ: dict[str, str], engine, tmp_path: Path) -> Iterator[list[Beat
 def test_a_follower_beat_takes_over_when_the_leader_stops_renewing(
     beats: list[BeatProcess], environ: dict[str, str], tmp_path: Path
 ):
-    env = {**os.environ, **environ}
+    env = child_environment(environ)
     first = BeatProcess(env, tmp_path, "first")
     beats.append(first)
     wait_until(first.leads, timeout=60, what="the first beat to lead")
@@ -101,7 +102,7 @@ def maintenance_worker(
     queue = f"Test-Maintenance-{uuid.uuid4().hex[:8]}"
     sqs.create_queue(QueueName=queue)
     env = {
-        **os.environ,
+        **child_environment(),
         **environ,
         "FLUXA_MAINTENANCE_QUEUE": queue,
         "FLUXA_IMAGE_ORPHAN_GRACE_SECONDS": "1",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from bench.processes import answers
 from bench.waiting import wait_until
+from launcher.environment import child_environment
 from launcher.ports import free_port
 
 
@@ -22,7 +22,7 @@ def gunicorn(environ: dict[str, str], log_path: Path, workers: int = 2) -> Itera
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "python:api.gunicorn_conf",
              "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "api.wsgi:app"],
-            env={**os.environ, **environ},
+            env=child_environment(environ),
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
