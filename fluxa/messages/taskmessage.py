@@ -95,12 +95,7 @@ def check_sqs_body(body: str, *, known_tasks: Container[str]) -> dict[str, Any]:
     unless the body is a Celery protocol 2 message within `MESSAGE_LIMITS`, for one
     of `known_tasks`, with a `[args, kwargs, embed]` body of the right types.
     """
-    try:
-        envelope = loads_bounded(body, MESSAGE_LIMITS)
-    except JsonLimitExceeded as exc:
-        raise MalformedMessageError(f"message body is {exc.message}") from exc
-    except ValueError as exc:
-        raise MalformedMessageError(f"message body is not JSON: {exc}") from exc
+    envelope = _load_malformed_or(body, "message body")
     if not isinstance(envelope, dict) or not isinstance(envelope.get("headers"), dict):
         raise MalformedMessageError("not a kombu message envelope")
     task = envelope["headers"].get("task")
@@ -108,6 +103,16 @@ def check_sqs_body(body: str, *, known_tasks: Container[str]) -> dict[str, Any]:
         raise MalformedMessageError(f"unknown task {str(task)[:100]!r}")
     _check_task_body(envelope)
     return envelope
+
+
+def _load_malformed_or(text: str | bytes, what: str) -> Any:
+    """`text` decoded within `MESSAGE_LIMITS`, or `MalformedMessageError` naming `what`."""
+    try:
+        return loads_bounded(text, MESSAGE_LIMITS)
+    except JsonLimitExceeded as exc:
+        raise MalformedMessageError(f"{what} is {exc.message}") from exc
+    except ValueError as exc:
+        raise MalformedMessageError(f"{what} is not JSON: {exc}") from exc
 
 
 def _check_task_body(envelope: dict[str, Any]) -> None:
@@ -119,12 +124,7 @@ def _check_task_body(envelope: dict[str, Any]) -> None:
         except (binascii.Error, TypeError, ValueError) as exc:
             raise MalformedMessageError("task body is not base64") from exc
     if isinstance(inner, str | bytes):
-        try:
-            inner = loads_bounded(inner, MESSAGE_LIMITS)
-        except JsonLimitExceeded as exc:
-            raise MalformedMessageError(f"task body is {exc.message}") from exc
-        except ValueError as exc:
-            raise MalformedMessageError(f"task body is not JSON: {exc}") from exc
+        inner = _load_malformed_or(inner, "task body")
     if not (
         isinstance(inner, list)
         and len(inner) == 3

@@ -19,7 +19,7 @@ from fluxa.stats.relay import StatsRelay
 from fluxa.trades import repository as trades_repository
 from fluxa.trades.images import S3ImageStore, delete_orphans
 from tests.integration.helpers import worker_lines
-from tests.support.trades import post_upload, trade_body
+from tests.support.trades import trade_body, uploaded_image
 from workers.beat import LeaderElectedScheduler
 
 pytestmark = pytest.mark.integration
@@ -123,20 +123,10 @@ def without_meta(stats: dict) -> dict:
     return {k: v for k, v in stats.items() if k not in {"computed_at", "watermark", "stale"}}
 
 
-def upload(client, auth, user, trade_id) -> str:
-    grant = client.post(
-        f"/v1/trades/{trade_id}/images",
-        json={"content_type": "image/png", "size": 4},
-        headers=auth(user),
-    ).get_json()
-    assert post_upload(grant, b"\x89PNG").status_code in (200, 204)
-    return grant["key"]
-
-
 def test_orphaned_images_are_deleted_after_the_grace_period(client, auth, engine, s3, settings):
     user = f"user-{uuid.uuid4().hex[:8]}"
     trade_id = client.post("/v1/trades", json=trade_body(), headers=auth(user)).get_json()["id"]
-    kept, dropped, never_attached = (upload(client, auth, user, trade_id) for _ in range(3))
+    kept, dropped, never_attached = (uploaded_image(client, auth, user, trade_id) for _ in range(3))
     client.patch(
         f"/v1/trades/{trade_id}", json={"images": [kept, dropped], "version": 1}, headers=auth(user)
     )

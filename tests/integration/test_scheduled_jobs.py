@@ -26,7 +26,7 @@ from fluxa.infra.db import transaction
 from fluxa.messages.tasks import TaskName
 from fluxa.trades.images import S3ImageStore
 from launcher.environment import child_environment
-from tests.support.trades import post_upload, trade_body
+from tests.support.trades import trade_body, uploaded_image
 from tests.support.worker import WorkerProcess
 from workers.beat import LEASE_NAME, LEASE_TTL
 
@@ -150,7 +150,7 @@ def test_cleanup_orphan_images_runs_on_a_real_worker(
     _, queue = maintenance_worker
     user = f"user-{uuid.uuid4().hex[:8]}"
     trade = client.post("/v1/trades", json=trade_body(), headers=auth(user)).get_json()
-    kept, orphan = (_upload(client, auth, user, trade["id"]) for _ in range(2))
+    kept, orphan = (uploaded_image(client, auth, user, trade["id"]) for _ in range(2))
     attached = client.patch(
         f"/v1/trades/{trade['id']}", json={"images": [kept], "version": 1}, headers=auth(user)
     )
@@ -181,16 +181,6 @@ def _key_rows(engine, key: str) -> int:
             select(func.count()).select_from(idempotency_keys).where(idempotency_keys.c.key == key)
         )
         return conn.execute(query).scalar_one()
-
-
-def _upload(client, auth, user: str, trade_id: str) -> str:
-    grant = client.post(
-        f"/v1/trades/{trade_id}/images",
-        json={"content_type": "image/png", "size": 4},
-        headers=auth(user),
-    ).get_json()
-    assert post_upload(grant, b"\x89PNG").status_code in (200, 204)
-    return grant["key"]
 
 
 def _older_than(s3, bucket: str, key: str, *, seconds: float) -> bool:

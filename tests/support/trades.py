@@ -36,3 +36,14 @@ def post_upload(grant: dict[str, Any], data: bytes) -> requests.Response:
         files={"file": ("image", data, grant["fields"]["Content-Type"])},
         timeout=10,
     )
+
+
+def uploaded_image(client: Any, auth: Any, user: str, trade_id: str) -> str:
+    """The key of a 4-byte PNG uploaded for `trade_id` through the API's grant."""
+    grant = client.post(
+        f"/v1/trades/{trade_id}/images",
+        json={"content_type": "image/png", "size": 4},
+        headers=auth(user),
+    ).get_json()
+    assert post_upload(grant, b"\x89PNG").status_code in (200, 204)
+    return grant["key"]
