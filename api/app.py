@@ -17,6 +17,7 @@ from api.request_context import register_request_context
 from api.services import build_services
 from config import Settings
 from fluxa.messages.tasks import TaskPublisher
+from fluxa.validation import REQUEST_LIMITS
 
 SWAGGER_ASSETS_URL = "/v1/docs/assets"
 API_DESCRIPTION = (
@@ -27,7 +28,8 @@ API_DESCRIPTION = (
     " (`/v1/stats`) rebuilt in the background (`stale: true` until the rebuild after a"
     " change). Every error is an RFC 9457 `application/problem+json` document with a"
     " machine-readable `code` and, for bad input, `errors` naming each field at fault."
-    " JSON request bodies nest at most 35 levels; event limits are in each schema."
+    f" JSON request bodies nest at most {REQUEST_LIMITS.max_depth} levels; event limits are"
+    " in each schema."
 )
 
 
