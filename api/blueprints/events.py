@@ -24,8 +24,8 @@ PAYLOAD_MISSING_PROBLEM = {
     "code": ErrorCode.PAYLOAD_MISSING.value,
     "detail": (
         "The archived payload of this event is missing from storage. The event was"
-        " processed and its metadata and payload_sha256 stand; ask an operator to restore"
-        " the payload archive (docs/runbook.md, 'Missing payloads')."
+        " processed and its metadata and payload_sha256 stand; the payload can be read"
+        " again once an operator restores the archive."
     ),
 }
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="Read events.")
