@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from fluxa.infra.aws import sqs_client
 from fluxa.infra.db import make_engine
 from fluxa.infra.queues import queue_urls
 from fluxa.ops import alarms
+from fluxa.ops.alarm_rules import Alarm
 from fluxa.ops.trace import trace as trace_of
 
 
@@ -54,10 +56,29 @@ def alarms_now(window_seconds: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([a.as_dict() for a in results], indent=2))
     else:
-        for a in results:
-            click.echo(f"{a.state:<8}{a.name:<28}{a.value:<40}{a.threshold:<24}{a.action}")
+        click.echo(alarm_table(results, shutil.get_terminal_size().columns))
     if alarms.firing(results):
         sys.exit(1)
+
+
+def alarm_table(results: list[Alarm], width: int) -> str:
+    """The alarms as aligned columns; each action on its own indented line when the row
+    would not fit `width`."""
+    header = Alarm("STATE", "ALARM", "VALUE", "THRESHOLD", "ACTION")
+    rows = [header, *results]
+    widths = [
+        max(len(getattr(a, f)) for a in rows) for f in ("state", "name", "value", "threshold")
+    ]
+    lines = []
+    for a in rows:
+        cells = [a.state, a.name, a.value, a.threshold]
+        head = "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
+        if len(head) + 2 + len(a.action) <= width:
+            lines.append(f"{head}  {a.action}".rstrip())
+        else:
+            lines.append(head.rstrip())
+            lines.append(f"    {a.action}" if a is not header else "")
+    return "\n".join(line for line in lines if line)
 
 
 @click.command("worker-ready")
