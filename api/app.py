@@ -11,7 +11,7 @@ from api.blueprints import auth, events, ingest, ops, stats, trades
 from api.converters import EventIdConverter, event_id_parameter
 from api.json_body import BoundedJSONProvider, BoundedRequest
 from api.metrics import register_metrics
-from api.openapi import document_problems, extend_spec
+from api.openapi import document_problems, extend_spec, openapi_yaml_text
 from api.problems import register_problem_handlers
 from api.request_context import register_request_context
 from api.services import build_services
@@ -79,7 +79,7 @@ def create_app(settings: Settings, *, publisher: TaskPublisher | None = None) ->
 
     @app.get("/v1/openapi.yaml")
     def openapi_yaml() -> Response:
-        return Response(api.spec.to_yaml(), mimetype="application/yaml")
+        return Response(openapi_yaml_text(api.spec.to_dict()), mimetype="application/yaml")
 
     @app.get(f"{SWAGGER_ASSETS_URL}/<path:filename>")
     def swagger_assets(filename: str) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
 from flask_smorest import Api
 from marshmallow import fields
 
@@ -45,3 +46,13 @@ def document_problems(api: Api) -> None:
     blueprints are registered, since they add some of these responses."""
     for response in api.spec.components.responses.values():
         response["content"] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+#: The conventional order of an OpenAPI document's top-level keys.
+TOP_LEVEL_ORDER = ("openapi", "info", "servers", "security", "tags", "paths", "components")
+
+
+def openapi_yaml_text(spec: dict[str, Any]) -> str:
+    """The document as YAML in the conventional order (`openapi:` first), not sorted."""
+    ordered = {key: spec[key] for key in TOP_LEVEL_ORDER if key in spec} | spec
+    return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True)

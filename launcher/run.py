@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import socket
 import sys
 import time
 import urllib.request
@@ -86,8 +87,21 @@ def _wait_ready(url: str, timeout: float = 60.0) -> bool:
     return False
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the API could not listen on `host:port` (e.g. address already in use), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO") -> int:
     """Run until SIGINT/SIGTERM, restarting children that die; return the exit status."""
+    if problem := port_problem(host, port):  # before anything starts, not after a timeout
+        print(f"fluxa: {problem}", file=sys.stderr, flush=True)
+        return 2
     data_dir = data_dir.resolve()
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)

@@ -50,3 +50,10 @@ def test_swagger_ui_and_its_assets_are_served_locally(anonymous_client):
     assert "unpkg" not in page and "cdn" not in page.lower()
     script = anonymous_client.get("/v1/docs/assets/swagger-ui-bundle.js")
     assert script.status_code == 200 and len(script.data) > 100_000
+
+
+def test_yaml_keeps_the_conventional_order(anonymous_client):
+    text = anonymous_client.get("/v1/openapi.yaml").get_data(as_text=True)
+    assert text.startswith("openapi: ")
+    assert list(yaml.safe_load(text))[:2] == ["openapi", "info"]
+    assert "DESIGN" not in text  # users do not have our design document

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
 
 from bench.waiting import wait_until
+from launcher.run import run_standalone
 from launcher.supervisor import STABLE_SECONDS, Supervisor, restart_delay
 
 
@@ -37,3 +39,15 @@ def test_a_child_that_ran_long_starts_its_backoff_again(tmp_path):
     later = child.started_at + STABLE_SECONDS + 1
     assert supervisor.tend(later) == ["steady exited with 0; restarting in 1 s"]
     supervisor.stop_all(grace=1)
+
+
+def test_standalone_refuses_a_port_in_use_at_once(tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        assert run_standalone("127.0.0.1", port, tmp_path) == 2
+    assert time.monotonic() - started < 5
+    assert "already in use" in capsys.readouterr().err.lower()
+    assert not (tmp_path / "postgres").exists()  # nothing was started
