@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from tests.faults.figures import report
 from tests.faults.ledger import persisted
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
+from tests.support.pgdata import postgres_home
 from tests.support.sqs import events_of, receive_all
 from tests.support.worker import WorkerProcess
 
@@ -27,11 +30,17 @@ DOWN_SECONDS = 10
 BATCH = 50
 
 
+@pytest.fixture
+def pg_home() -> Iterator[Path]:
+    with postgres_home("crash") as home:
+        yield home
+
+
 def test_postgres_crash_and_restart_loses_nothing(
-    settings, worker_process, machine_token, sqs, queue_url, tmp_path
+    settings, worker_process, machine_token, sqs, queue_url, tmp_path, pg_home
 ):
     # A PostgreSQL of its own, so that crashing it touches only this scenario.
-    postgres = EmbeddedPostgres(tmp_path / "pg")
+    postgres = EmbeddedPostgres(pg_home / "pg")
     url = postgres.ensure_database("crash")
     upgrade(url)
     engine = make_engine(url)

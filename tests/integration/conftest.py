@@ -7,6 +7,7 @@ worker reaches PostgreSQL through a TCP proxy that tests can cut.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from fluxa.infra.queues import source_queues
 from launcher.emulator import MotoServer
 from launcher.environment import child_environment, variable
 from launcher.postgres import EmbeddedPostgres
+from tests.support.pgdata import postgres_home
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.worker import WorkerProcess
 
@@ -42,7 +44,12 @@ class TestDatabase:
 
 
 @pytest.fixture(scope="session")
-def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+def test_database() -> Iterator[TestDatabase]:
+    with contextlib.ExitStack() as stack:
+        yield from _test_database(stack)
+
+
+def _test_database(stack: contextlib.ExitStack) -> Iterator[TestDatabase]:
     name = f"fluxa_test_{uuid.uuid4().hex[:10]}"
     server_url = variable("FLUXA_TEST_DATABASE_URL")
     embedded = None
@@ -54,7 +61,8 @@ def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestData
         url = f"postgresql+psycopg://{user}@{parts.hostname}:{parts.port or 5432}/{name}"
         upstream: tuple[str, int] | str = (parts.hostname or "127.0.0.1", parts.port or 5432)
     else:
-        embedded = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+        home = stack.enter_context(postgres_home("tests"))
+        embedded = EmbeddedPostgres(home / "pg")
         url = embedded.ensure_database(name)
         user = "postgres"
         upstream = f"{embedded.socket_dir}/.s.PGSQL.5432"
