@@ -90,6 +90,8 @@ def _wait_ready(url: str, timeout: float = 60.0) -> bool:
 def port_problem(host: str, port: int) -> str | None:
     """Why the API could not listen on `host:port` (e.g. address already in use), or None."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As gunicorn binds: a port left in TIME_WAIT by a previous run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:

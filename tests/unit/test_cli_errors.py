@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import boto3
 import pytest
 from click.testing import CliRunner
 
@@ -23,7 +24,9 @@ NO_AWS = {
 @pytest.mark.parametrize(
     "argv", [["dlq", "inspect", "--queue", "events"], ["dlq", "replay", "--queue", "stats"]]
 )
-def test_dlq_commands_without_credentials_fail_in_one_line(argv):
+def test_dlq_commands_without_credentials_fail_in_one_line(argv, monkeypatch):
+    # boto3's default session caches the credentials an earlier test's client found.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     result = CliRunner(env=NO_AWS).invoke(main, argv)
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
