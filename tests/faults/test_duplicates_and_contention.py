@@ -15,6 +15,7 @@ from bench.waiting import wait_until
 from broker.app import make_celery
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
 from tests.faults.figures import report
+from tests.faults.ledger import success_counts
 from tests.integration.helpers import count_rows, rows_for, worker_lines
 from tests.support.builders import event_body, event_message, unique_source
 from tests.support.sqs import queue_depth
@@ -46,15 +47,18 @@ def test_one_message_delivered_fifty_times(settings, worker, engine, s3):
     rows = [count_rows(engine, e["event_id"]) for e in batch]
     prefix = "archive/" + day.replace("-", "/") + "/"
     objects = s3.list_objects_v2(Bucket=settings.payload_bucket, Prefix=prefix)["KeyCount"]
+    # Processed twice: an event logged "Successfully processed event" more than once.
+    successes = success_counts(worker.log_lines(), {e["event_id"] for e in batch})
     report(
         "one message delivered 50 times",
         deliveries=COPIES,
         events=len(batch),
         rows=sum(rows),
         objects=objects,
-        duplicates=sum(rows) - len(batch),
+        duplicates=sum(1 for n in successes.values() if n > 1),
     )
     assert rows == [1] * len(batch) and objects == 1
+    assert successes == {e["event_id"]: 1 for e in batch}
 
 
 @pytest.fixture(scope="module")

@@ -8,20 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from api.app import create_app
 from bench.waiting import wait_until
-from fluxa.events.models import events
 from fluxa.infra.db import make_engine
 from fluxa.migrations import upgrade
 from launcher.postgres import EmbeddedPostgres
 from tests.faults.figures import report
-from tests.faults.ledger import persisted
+from tests.faults.ledger import dead_lettered_ids, doubles, persisted, rows_of
 from tests.integration.helpers import worker_lines
 from tests.support.builders import event_body, unique_source
 from tests.support.pgdata import postgres_home
-from tests.support.sqs import events_of, receive_all
 from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
@@ -37,7 +34,7 @@ def pg_home() -> Iterator[Path]:
 
 
 def test_postgres_crash_and_restart_loses_nothing(
-    settings, worker_process, machine_token, sqs, queue_url, tmp_path, pg_home
+    settings, worker_process, machine_token, sqs, s3, queue_url, tmp_path, pg_home
 ):
     # A PostgreSQL of its own, so that crashing it touches only this scenario.
     postgres = EmbeddedPostgres(pg_home / "pg")
@@ -104,20 +101,15 @@ def test_postgres_crash_and_restart_loses_nothing(
             what="every accepted event persisted",
         )
         recovered = time.monotonic() - restarted
-        with engine.connect() as conn:
-            ids = [
-                r.event_id
-                for r in conn.execute(select(events.c.event_id).where(events.c.source == source))
-            ]
+        rows = rows_of(engine, source)
+        ids = [str(row.event_id) for row in rows]
+        lines = patient.log_lines(since_start=False)
     finally:
         patient.stop()
         engine.dispose()
         postgres.stop()
-    dead = [
-        e
-        for e in events_of(receive_all(sqs, queue_url(settings.dead_letter_queue)))
-        if e.get("source") == source
-    ]
+    dead = dead_lettered_ids(sqs, queue_url(settings.dead_letter_queue), source)
+    found, _ = doubles(rows, lines, s3, settings.payload_bucket, dead)
     report(
         "PostgreSQL crashed (-m immediate) and restarted",
         sent=len(accepted) + refused,
@@ -125,8 +117,9 @@ def test_postgres_crash_and_restart_loses_nothing(
         refused_503=refused,
         persisted=len(ids),
         dead_lettered=len(dead),
-        duplicates=len(ids) - len(set(ids)),
+        duplicates=found.total,
         lost=len(set(accepted) - set(ids)),
         seconds_to_recover=round(recovered, 1),
     )
     assert sorted(ids) == sorted(accepted) and dead == []
+    assert found.total == 0, found
