@@ -239,29 +239,26 @@ def attach(client, auth, user, trade_id, key: str):
     )
 
 
-def test_attach_refuses_an_object_larger_than_its_grant(client, auth, s3, settings):
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        (b"\x89PNG" + b"0" * (11 * 1024 * 1024), "image/png", "granted for at most 68"),
+        (b"<html>", "text/html", "text/html"),
+    ],
+)
+def test_attach_refuses_an_object_unlike_its_grant(
+    client, auth, s3, settings, body, content_type, reason
+):
     """The emulator does not enforce POST policies (S3 does): attach checks again."""
     user = new_user()
     trade_id = create(client, auth, user).get_json()["id"]
     grant = grant_for(client, auth, user, trade_id, size=68)
-    body = b"\x89PNG" + b"0" * (11 * 1024 * 1024)
     s3.put_object(
-        Bucket=settings.image_bucket, Key=grant["key"], Body=body, ContentType="image/png"
+        Bucket=settings.image_bucket, Key=grant["key"], Body=body, ContentType=content_type
     )
     refused = attach(client, auth, user, trade_id, grant["key"])
     assert refused.status_code == 400, refused.get_data(as_text=True)
-    assert "granted for at most 68" in " ".join(refused.get_json()["errors"]["images"])
-
-
-def test_attach_refuses_an_object_of_another_type(client, auth, s3, settings):
-    user = new_user()
-    trade_id = create(client, auth, user).get_json()["id"]
-    grant = grant_for(client, auth, user, trade_id, size=10)
-    s3.put_object(
-        Bucket=settings.image_bucket, Key=grant["key"], Body=b"<html>", ContentType="text/html"
-    )
-    refused = attach(client, auth, user, trade_id, grant["key"])
-    assert refused.status_code == 400 and "text/html" in str(refused.get_json()["errors"])
+    assert reason in " ".join(refused.get_json()["errors"]["images"])
 
 
 def test_attach_refuses_an_own_key_never_uploaded(client, auth):
