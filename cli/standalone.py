@@ -22,9 +22,18 @@ from launcher.run import run_standalone
     type=click.Path(file_okay=False, path_type=Path),
 )
 @click.option("--log-level", default="INFO", show_default=True)
-def standalone(host: str, port: int, data_dir: Path, log_level: str) -> None:
-    """Run PostgreSQL, the SQS/S3 emulator, the API, a worker and beat on this machine."""
-    sys.exit(run_standalone(host, port, data_dir, log_level.upper()))
+@click.option(
+    "--drain-seconds",
+    default=60.0,
+    show_default=True,
+    help="On Ctrl-C, how long the workers may take to empty the queues (the rest is kept).",
+)
+def standalone(host: str, port: int, data_dir: Path, log_level: str, drain_seconds: float) -> None:
+    """Run PostgreSQL, the SQS/S3 emulator, the API, a worker and beat on this machine.
+
+    All state lives under --data-dir and survives a stop or a crash.
+    """
+    sys.exit(run_standalone(host, port, data_dir, log_level.upper(), drain_seconds))
 
 
 @click.command()

@@ -20,13 +20,19 @@ MOTO_ACCOUNT_ID = "123456789012"
 
 
 class MotoServer:
-    """`moto_server` on 127.0.0.1; its state is in memory and ends with the process."""
+    """`moto_server` on 127.0.0.1.
+
+    Without a `state_dir` its state is in memory and ends with the process; with one, queued
+    messages and objects are written there before each request is answered and restored at
+    the next start (`launcher.durable_emulator`).
+    """
 
     def __init__(
         self,
         port: int | None = None,
         log_path: Path | None = None,
         recording_path: Path | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         """`recording_path`: where moto's request recorder writes (see `RequestRecording`)."""
         self.port = port or free_port()
@@ -36,13 +42,16 @@ class MotoServer:
         if recording_path:
             env["MOTO_RECORDER_FILEPATH"] = str(recording_path)  # moto's own setting
         self._log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+        server = ["-m", "moto.server"]
+        if state_dir:
+            server = ["-m", "launcher.durable_emulator", "--state-dir", str(state_dir)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, *server, "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
         )
-        wait_for_port("127.0.0.1", self.port)
+        wait_for_port("127.0.0.1", self.port, timeout=120)  # a restore reads its state first
 
     @property
     def queue_url_prefix(self) -> str:

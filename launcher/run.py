@@ -11,11 +11,12 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
-from config import load_settings
+from config import Settings, load_settings
 from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.infra.aws import s3_client, sqs_client
 from fluxa.infra.provisioning import setup_all
-from fluxa.infra.queues import source_queues
+from fluxa.infra.queues import queue_urls, source_queues
+from fluxa.ops.alarm_readers import read_queue_depth
 from launcher.emulator import MotoServer
 from launcher.environment import (
     EMULATOR_CREDENTIALS,
@@ -99,8 +100,65 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
-def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO") -> int:
-    """Run until SIGINT/SIGTERM, restarting children that die; return the exit status."""
+def _start_children(
+    supervisor: Supervisor,
+    env: dict[str, str],
+    host: str,
+    port: int,
+    data_dir: Path,
+    settings: Settings,
+) -> None:
+    python, log_level = sys.executable, settings.log_level
+    supervisor.start(
+        "api",
+        [
+            python, "-m", "gunicorn", "--config", "python:api.gunicorn_conf",
+            "--bind", f"{host}:{port}", "--workers", "2", "--access-logfile", "-", "api.wsgi:app",
+        ],
+        env,
+    )  # fmt: skip
+    supervisor.start(
+        "worker", worker_argv(source_queues(settings), concurrency=2, log_level=log_level), env
+    )
+    supervisor.start(
+        "beat",
+        [
+            python, "-m", "celery", "-A", "workers.worker", "beat", "--loglevel", log_level,
+            "--schedule", str(data_dir / "beat-schedule"),
+        ],
+        env,
+    )  # fmt: skip
+
+
+def drain(supervisor: Supervisor, settings: Settings, timeout: float) -> int:
+    """A clean stop's first half: the API and beat stop taking work, then the workers get up
+    to `timeout` seconds to empty their queues. Returns what is left (kept on disk for the
+    next start); a second Ctrl-C stops waiting."""
+    supervisor.stop("api", "beat")
+    sqs = sqs_client(settings)
+    urls = [
+        url for name, url in queue_urls(settings, sqs).items() if name in source_queues(settings)
+    ]
+    deadline = time.monotonic() + timeout
+    left = sum(read_queue_depth(sqs, url) for url in urls)
+    try:
+        while left and time.monotonic() < deadline:
+            print(f"fluxa: draining: {left} messages queued or in flight", flush=True)
+            time.sleep(1.0)
+            left = sum(read_queue_depth(sqs, url) for url in urls)
+    except _Stop:
+        pass
+    return left
+
+
+def run_standalone(
+    host: str, port: int, data_dir: Path, log_level: str = "INFO", drain_seconds: float = 60.0
+) -> int:
+    """Run until SIGINT/SIGTERM, restarting children that die; return the exit status.
+
+    Everything the system keeps lives under `data_dir`: PostgreSQL's files, and the queued
+    messages and objects of the emulator, so a stop or a crash loses nothing accepted.
+    """
     if problem := port_problem(host, port):  # before anything starts, not after a timeout
         print(f"fluxa: {problem}", file=sys.stderr, flush=True)
         return 2
@@ -109,12 +167,12 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
     logs.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
-    postgres = moto = None
+    postgres = moto = settings = None
     supervisor = Supervisor(logs)
     try:
         print(f"fluxa: starting PostgreSQL in {data_dir / 'postgres'}", flush=True)
         postgres = EmbeddedPostgres(data_dir / "postgres")
-        moto = MotoServer(log_path=logs / "emulator.log")
+        moto = MotoServer(log_path=logs / "emulator.log", state_dir=data_dir / "emulator")
         issuer = DevIssuer(data_dir / "auth")
         metrics_dir = data_dir / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)  # counters start again with the processes
@@ -129,47 +187,7 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
         (data_dir / "standalone.env").write_text(
             "".join(f"{key}={value}\n" for key, value in env_vars.items())
         )
-        child_env = child_environment(env_vars)
-        python = sys.executable
-        supervisor.start(
-            "api",
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "--config",
-                "python:api.gunicorn_conf",
-                "--bind",
-                f"{host}:{port}",
-                "--workers",
-                "2",
-                "--access-logfile",
-                "-",
-                "api.wsgi:app",
-            ],
-            child_env,
-        )
-        supervisor.start(
-            "worker",
-            worker_argv(source_queues(settings), concurrency=2, log_level=log_level),
-            child_env,
-        )
-        supervisor.start(
-            "beat",
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "workers.worker",
-                "beat",
-                "--loglevel",
-                log_level,
-                "--schedule",
-                str(data_dir / "beat-schedule"),
-            ],
-            child_env,
-        )
+        _start_children(supervisor, child_environment(env_vars), host, port, data_dir, settings)
         api_url = f"http://{host}:{port}"
         ready = _wait_ready(f"{api_url}/readyz")
         print(
@@ -186,7 +204,11 @@ def run_standalone(host: str, port: int, data_dir: Path, log_level: str = "INFO"
                 print(f"fluxa: {line}", flush=True)
             time.sleep(0.5)
     except _Stop:
-        print("fluxa: stopping", flush=True)
+        if settings is not None and supervisor.children:
+            print(f"fluxa: stopping; draining the queues (at most {drain_seconds:g} s)", flush=True)
+            left = drain(supervisor, settings, drain_seconds)
+            kept = f"{left} messages kept for the next start" if left else "queues drained"
+            print(f"fluxa: stopping: {kept}", flush=True)
         return 0
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -75,17 +75,27 @@ class Supervisor:
                 lines.append(f"{child.name} restarted (pid {child.process.pid})")
         return lines
 
+    def stop(self, *names: str, grace: float = 15.0) -> None:
+        """Stop the named children for good (SIGTERM, then SIGKILL after `grace`)."""
+        chosen = [child for child in self.children if child.name in names]
+        self.children = [child for child in self.children if child.name not in names]
+        _stop_children(chosen, grace)
+
     def stop_all(self, grace: float = 15.0) -> None:
         """SIGTERM every child's process group, then SIGKILL what is left after `grace`."""
-        for child in reversed(self.children):
-            _signal_group(child.process, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for child in reversed(self.children):
-            try:
-                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(child.process, signal.SIGKILL)
-                child.process.wait()
+        _stop_children(list(reversed(self.children)), grace)
+
+
+def _stop_children(children: list[Child], grace: float) -> None:
+    for child in children:
+        _signal_group(child.process, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children:
+        try:
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal_group(child.process, signal.SIGKILL)
+            child.process.wait()
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
