@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from bench import ingest, memory, processing, query, stats
+from bench import freshness, ingest, memory, processing, query, stats
 from bench.infra import Infra
 from bench.measure import Comparison, table, write_json
 
-SUITES = ("ingest", "processing", "stats", "query", "memory")
+SUITES = ("ingest", "processing", "stats", "freshness", "query", "memory")
 
 
 @click.command()
@@ -64,6 +64,8 @@ def _run(suite: str, infra: Infra, o: dict) -> list[Comparison]:
     if suite == "stats":
         return stats.run(infra, stats.StatsOptions(
             o["rounds"], o["one_user_trades"], o["all_trades"], o["all_users"]))  # fmt: skip
+    if suite == "freshness":
+        return freshness.run(infra, freshness.FreshnessOptions(o["rounds"]))
     if suite == "memory":
         return memory.run(infra, memory.MemoryOptions(o["memory_events"], o["concurrency"], 2))
     return query.run(infra, query.QueryOptions(o["query_rows"]))

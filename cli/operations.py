@@ -37,9 +37,20 @@ def trace(identifier: str, as_json: bool) -> None:
     if not rows:
         raise click.ClickException(f"nothing recorded for {identifier}")
     for row in rows:
-        at = row["at"].isoformat() if row.get("at") else "(now)"
-        code = f" {row['error_code']}" if row.get("error_code") else ""
-        click.echo(f"{at}  {row['event_id']}  {row['stage']}{code}  task={row.get('task_id')}")
+        click.echo(trace_line(row, identifier))
+
+
+def trace_line(row: dict, identifier: str) -> str:
+    """One stage: when, of what (event or trade/user), what, and what else is known."""
+    at = row["at"].isoformat() if row.get("at") else "(now)"
+    notes = [row["error_code"]] if row.get("error_code") else []
+    notes += [f"{key}={value}" for key, value in sorted((row.get("detail") or {}).items())]
+    if row.get("subject") and row.get("correlation_id") not in (None, identifier):
+        notes.append(f"by correlation {row['correlation_id']}")
+    if row.get("task_id"):
+        notes.append(f"task={row['task_id']}")
+    subject = row.get("event_id") or row.get("subject")
+    return "  ".join([at, subject, row["stage"], *notes])
 
 
 @click.command("alarms")

@@ -114,7 +114,7 @@ class Settings:
     retry_backoff_base: float = _env("FLUXA_RETRY_BACKOFF_BASE", 2.0, parse=_positive_float)
     retry_backoff_max: float = _env("FLUXA_RETRY_BACKOFF_MAX", 120.0, parse=_positive_float)
 
-    stats_debounce_seconds: float = _env("FLUXA_STATS_DEBOUNCE_SECONDS", 2.0, parse=_positive_float)
+    stats_debounce_seconds: float = _env("FLUXA_STATS_DEBOUNCE_SECONDS", 1.0, parse=_positive_float)
     stats_sweep_seconds: int = _env("FLUXA_STATS_SWEEP_SECONDS", 60, parse=_positive_int)
     image_orphan_grace_seconds: int = _env(
         "FLUXA_IMAGE_ORPHAN_GRACE_SECONDS", 24 * 3600, parse=_positive_int

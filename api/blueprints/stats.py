@@ -27,7 +27,11 @@ def _bind() -> None:
 @blp.response(200, StatsSchema)
 @blp.problems(401)
 def get_stats(_query: dict[str, Any]) -> Any:
-    """The caller's TradeStats as last rebuilt (`stale` while a rebuild is pending)."""
+    """The caller's TradeStats as last rebuilt.
+
+    Stats are rebuilt asynchronously after each trade write; `stale` is true until the
+    rebuild covering the latest write has run.
+    """
     return stats_for(current_services().engine, current_principal().sub)
 
 

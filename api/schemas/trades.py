@@ -126,7 +126,14 @@ class StatsSchema(Schema):
 
     computed_at = fields.DateTime(allow_none=True)
     watermark = fields.Integer()
-    stale = fields.Boolean(metadata={"description": "A trade changed after computed_at."})
+    stale = fields.Boolean(
+        metadata={
+            "description": "A trade changed after computed_at: a worker rebuilds the stats"
+            " after each write (within milliseconds of an isolated write, within"
+            " FLUXA_STATS_DEBOUNCE_SECONDS of the last write of a burst); poll until false"
+            " to read the figures of your own write."
+        }
+    )
     total_trades = fields.Integer()
     open_trades = fields.Integer()
     closed_trades = fields.Integer()

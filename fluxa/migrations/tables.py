@@ -7,6 +7,7 @@ from fluxa.events.trail import event_trail
 from fluxa.idempotency.models import idempotency_keys
 from fluxa.infra.db import metadata
 from fluxa.infra.leases import leases
+from fluxa.infra.work_trail import work_trail
 from fluxa.stats.models import stats_outbox, trade_stats
 from fluxa.trades.models import trades
 
@@ -19,6 +20,7 @@ ALL_TABLES = (
     leases,
     token_revocations,
     event_trail,
+    work_trail,
 )
 
 __all__ = ["ALL_TABLES", "metadata"]

@@ -1,5 +1,5 @@
-"""Every stage of an event id or a correlation id: the event trail in PostgreSQL, and
-what still waits in a dead-letter queue."""
+"""Every stage of an event id or a correlation id: the event trail and the work trail (a
+trade write's stages) in PostgreSQL, and what still waits in a dead-letter queue."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from config import Settings
 from fluxa.dlq.operations import peek
 from fluxa.events import trail
+from fluxa.infra import work_trail
 
 
 def trace(
@@ -18,6 +19,7 @@ def trace(
     """The recorded stages, then the dead letters that mention `identifier`."""
     with engine.connect() as conn:
         stages = trail.read(conn, identifier)
+        stages += [_work_stage(row) for row in work_trail.read(conn, identifier)]
     waiting = [
         {"event_id": letter.subject, "stage": "in_dead_letter_queue", "at": None,
          "error_code": letter.error_code, "queue": name, "task_id": letter.task.task_id}
@@ -26,3 +28,17 @@ def trace(
         if letter.task and identifier in (letter.body or "")
     ]  # fmt: skip
     return [*stages, *waiting]
+
+
+def _work_stage(row: dict[str, Any]) -> dict[str, Any]:
+    """A work-trail row in the shape of an event stage (its subject in place of an event)."""
+    return {
+        "event_id": None,
+        "subject": row["subject"],
+        "correlation_id": row["correlation_id"],
+        "stage": row["stage"],
+        "at": row["at"],
+        "error_code": None,
+        "task_id": None,
+        "detail": row["detail"],
+    }

@@ -25,6 +25,7 @@ stats_outbox = Table(
     Column("user_id", Text, primary_key=True),
     Column("dirty_version", BigInteger, nullable=False, server_default="0"),
     Column("queued_at", DateTime(timezone=True)),
+    Column("published_at", DateTime(timezone=True)),  # the last claim, for the throttle
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("stats_outbox_queued_at", "queued_at"),
 )

@@ -4,11 +4,13 @@ A user's stats are stale when `dirty_version` exceeds the watermark of their
 `trade_stats` row. A claim (`queued_at`) stops a burst of writes from sending a
 burst of messages: while one rebuild message is on its way, writes only bump the
 version; the rebuild clears the claim when it starts, so later writes claim again.
+`published_at` (the last claim) lets the relay space one user's rebuilds out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -34,15 +36,25 @@ def _mark_stale_statement():
     )
 
 
-def claim(conn: Connection, user_id: str) -> bool:
-    """Claim the user for one rebuild message; False when one is already on its way."""
+@dataclass(frozen=True)
+class Claim:
+    """A claimed user: when this claim was taken, and when the one before it (None: never)."""
+
+    at: dt.datetime
+    previous: dt.datetime | None
+
+
+def claim(conn: Connection, user_id: str) -> Claim | None:
+    """Claim the user for one rebuild message; None when one is already on its way."""
+    # A subquery in RETURNING reads the statement's snapshot: the claim before this one.
+    previous = select(outbox.c.published_at).where(outbox.c.user_id == user_id).scalar_subquery()
     row = conn.execute(
         update(outbox)
         .where(outbox.c.user_id == user_id, outbox.c.queued_at.is_(None))
-        .values(queued_at=func.now())
-        .returning(outbox.c.user_id)
+        .values(queued_at=func.now(), published_at=func.now())
+        .returning(outbox.c.queued_at, previous)
     ).first()
-    return row is not None
+    return Claim(at=row[0], previous=row[1]) if row else None
 
 
 def mark_stale_many(conn: Connection, user_ids: list[str]) -> None:
@@ -56,7 +68,7 @@ def claim_many(conn: Connection, user_ids: list[str]) -> list[str]:
     rows = conn.execute(
         update(outbox)
         .where(outbox.c.user_id.in_(user_ids), outbox.c.queued_at.is_(None))
-        .values(queued_at=func.now())
+        .values(queued_at=func.now(), published_at=func.now())
         .returning(outbox.c.user_id)
     )
     return sorted(row.user_id for row in rows)
@@ -106,7 +118,7 @@ def claim_leftovers(conn: Connection, *, claimed_before: dt.datetime, limit: int
     rows = conn.execute(
         update(outbox)
         .where(outbox.c.user_id.in_(candidates.scalar_subquery()))
-        .values(queued_at=func.now())
+        .values(queued_at=func.now(), published_at=func.now())
         .returning(outbox.c.user_id)
     )
     return sorted(row.user_id for row in rows)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine
 from config import Settings
 from fluxa import logcontext
 from fluxa.errors import BrokerUnavailable, DBConnectionError
+from fluxa.infra import work_trail
 from fluxa.infra.db import transaction
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName, TaskPublisher
 from fluxa.stats import outbox
@@ -31,14 +32,17 @@ class StatsRelay:
         self._engine = engine
         self._publisher = publisher
         self._queue = queue
-        # The rebuild runs this long after the first write of a burst; writes meanwhile
-        # only bump the version, so a burst costs one rebuild (plus one for late writes).
+        # At most one rebuild per user per this period: a write after a quiet spell is
+        # rebuilt at once, writes soon after wait out the rest of the period, and writes
+        # while a rebuild is on its way only bump the version. A burst costs two rebuilds
+        # plus one per period it lasts.
         self._debounce = debounce_seconds
 
     def mark(self, conn: Connection, user_id: str) -> None:
         """A trade write's mark, in its transaction: the user's stats are stale
         (`fluxa.trades.service.TradeChanges`)."""
-        outbox.mark_stale(conn, user_id)
+        version = outbox.mark_stale(conn, user_id)
+        work_trail.record(conn, "stats_marked_stale", user_id, version=version)
 
     def after_commit(self, user_id: str) -> bool:
         """Publish a rebuild unless one is on its way; never fails the caller's write.
@@ -47,11 +51,14 @@ class StatsRelay:
         """
         try:
             with transaction(self._engine) as conn:
-                if not outbox.claim(conn, user_id):
+                claim = outbox.claim(conn, user_id)
+                if claim is None:
+                    work_trail.record(conn, "stats_rebuild_coalesced", user_id)
                     return False
         except DBConnectionError:
             return False
-        return self._send([user_id]) == 1
+        delay = throttle_delay(self._debounce, claim.previous, claim.at)
+        return self._send([user_id], delay=delay) == 1
 
     @classmethod
     def from_settings(
@@ -71,7 +78,7 @@ class StatsRelay:
             for i in range(0, len(user_ids), USERS_PER_MESSAGE)
         )
 
-    def _send(self, user_ids: list[str]) -> int:
+    def _send(self, user_ids: list[str], delay: float = 0) -> int:
         """Publish one rebuild message for these claimed users; how many it covers."""
         headers = {}
         correlation_id = logcontext.current().get("correlation_id")
@@ -84,7 +91,7 @@ class StatsRelay:
                 kwargs,
                 queue=self._queue,
                 headers=headers,
-                countdown=self._debounce or None,
+                countdown=delay or None,
             )
         except BrokerUnavailable:
             log.warning(
@@ -94,10 +101,20 @@ class StatsRelay:
             try:
                 with transaction(self._engine) as conn:
                     outbox.release_many(conn, user_ids)
+                    work_trail.record_many(conn, "stats_rebuild_deferred", _each(user_ids))
             except DBConnectionError:
                 pass  # the claims go stale and the sweep takes them over
             return 0
+        self._trail_published(user_ids, delay)
         return len(user_ids)
+
+    def _trail_published(self, user_ids: list[str], delay: float) -> None:
+        published = [(user_id, {"delay_seconds": round(delay, 3)}) for user_id in user_ids]
+        try:
+            with transaction(self._engine) as conn:
+                work_trail.record_many(conn, "stats_rebuild_published", published)
+        except DBConnectionError:
+            pass  # the trail is for reading, never a reason to fail the write
 
     def sweep(self, *, stale_claim_seconds: float, limit: int = SEGMENT_USERS) -> int:
         """Publish what after-commit publishing missed (crash, broker outage, lost message)."""
@@ -133,3 +150,15 @@ class StatsRelay:
                 return total
             total += self.request(users)
             after = users[-1]
+
+
+def throttle_delay(period: float, previous: dt.datetime | None, now: dt.datetime) -> float:
+    """Seconds a rebuild claimed at `now` waits so that one user's rebuilds start at least
+    `period` apart (`previous`: the last claim, None if there was none)."""
+    if previous is None:
+        return 0.0
+    return max(0.0, period - (now - previous).total_seconds())
+
+
+def _each(user_ids: list[str]) -> list[tuple[str, dict]]:
+    return [(user_id, {}) for user_id in user_ids]

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine
 
 from fluxa.errors import NotFoundError, PreconditionFailedError, SchemaValidationError
+from fluxa.infra import work_trail
 from fluxa.infra.db import transaction, translated_errors
 from fluxa.pagination import decode_cursor, encode_cursor
 from fluxa.trades import integrity
@@ -64,6 +65,12 @@ class TradeChanges(Protocol):
         ...
 
 
+def _trail_write(conn: Connection, trade: Trade, action: str) -> None:
+    work_trail.record(
+        conn, "trade_written", trade.id, user_id=trade.user_id, action=action, version=trade.version
+    )
+
+
 def _require_id_form(trade_id: str) -> None:
     """Ids are UUIDs: anything else names no trade (and never reaches the database)."""
     try:
@@ -90,6 +97,7 @@ class TradeService:
         integrity.check(trade)
         with transaction(self._engine) as conn:
             stored = trades_repository.insert(conn, trade)
+            _trail_write(conn, stored, "created")
             self._changes.mark(conn, user_id)
         self._after_write(stored, "created", previous=None)
         return stored
@@ -135,6 +143,7 @@ class TradeService:
             stored = trades_repository.replace(conn, merged, expected_version)
             if stored is None:  # unreachable while the row is locked; kept for safety
                 raise PreconditionFailedError("trade changed concurrently")
+            _trail_write(conn, stored, "updated")
             self._changes.mark(conn, user_id)
         self._after_write(stored, "updated", previous=current)
         return stored
@@ -145,6 +154,7 @@ class TradeService:
             removed = trades_repository.remove(conn, user_id, trade_id)
             if removed is None:
                 raise NotFoundError(f"trade {trade_id!r} not found")
+            _trail_write(conn, removed, "deleted")
             self._changes.mark(conn, user_id)
         self._after_write(None, "deleted", previous=removed)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
 from bench.waiting import wait_until
+from cli.main import main
 from fluxa.events.models import events
 from fluxa.messages.taskmessage import TaskMessage
 from tests.support.sqs import receive_all
@@ -62,3 +64,10 @@ def wait_for_dead_letter(sqs: Any, url: str, event_id: str, timeout: float = 40)
 def worker_lines(worker: Any, **match: Any) -> list[dict[str, Any]]:
     """Worker log lines whose fields equal `match`."""
     return [line for line in worker.log_lines() if all(line.get(k) == v for k, v in match.items())]
+
+
+def fluxa(environ: dict[str, str], *args: str) -> str:
+    """Run `fluxa ARGS` in-process with `environ`; its output (a non-zero exit fails)."""
+    result = CliRunner(env=environ).invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output

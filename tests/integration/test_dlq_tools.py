@@ -6,17 +6,16 @@ import json
 import uuid
 
 import pytest
-from click.testing import CliRunner
 
 from bench.waiting import wait_until
 from broker.app import make_celery
-from cli.main import main
 from fluxa.dlq.operations import peek
 from fluxa.errors import ErrorCode
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
 from tests.integration.helpers import (
     count_rows,
     dead_letters_for,
+    fluxa,
     wait_for_dead_letter,
     wait_for_rows,
     worker_lines,
@@ -40,12 +39,6 @@ def send(celery, settings, events):
         queue=settings.input_queue,
         headers={CORRELATION_HEADER: f"cid-{uuid.uuid4().hex[:8]}"},
     )
-
-
-def fluxa(environ, *args):
-    result = CliRunner(env=environ).invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import math
 import threading
 import time
@@ -22,7 +23,7 @@ from fluxa.stats import repository as stats_repository
 from fluxa.stats.calculator import calculate
 from fluxa.stats.rebuild import rebuild_user, rebuild_users
 from fluxa.trades import repository as trades_repository
-from tests.integration.helpers import worker_lines
+from tests.integration.helpers import fluxa, worker_lines
 from tests.support.sqs import receive_all
 from tests.support.trades import closed_body, trade_body
 
@@ -95,6 +96,47 @@ def test_a_burst_of_writes_coalesces_into_few_rebuilds(client, auth, worker, eng
     bound = math.ceil(burst / settings.stats_debounce_seconds) + 2
     assert 1 <= len(rebuilds) <= min(bound, 20), (len(rebuilds), round(burst, 2))
     assert without_meta(stats) == expected_stats(engine, user)
+
+
+def test_trace_follows_trade_writes_through_the_throttle_to_their_rebuilds(
+    client, auth, worker, environ
+):
+    """A create after a quiet spell is published at once; an update right after its rebuild
+    waits out the throttle; a second update meanwhile is coalesced into that rebuild. Each
+    correlation id's trace shows it, the coalesced one naming the covering rebuild's id."""
+    user = new_user()
+    created = client.post("/v1/trades", json=trade_body(), headers=auth(user))
+    wait_current(client, auth, user)
+    trade_url = f"/v1/trades/{created.get_json()['id']}"
+    first = client.patch(trade_url, json={"notes": "a", "version": 1}, headers=auth(user))
+    second = client.patch(trade_url, json={"notes": "b", "version": 2}, headers=auth(user))
+    assert wait_current(client, auth, user)["watermark"] == 3
+    ids = [r.headers["X-Correlation-ID"] for r in (created, first, second)]
+
+    def trace(correlation_id):
+        rows = json.loads(fluxa(environ, "trace", correlation_id, "--json"))
+        return [(r["stage"], r["correlation_id"], r["detail"]) for r in rows]
+
+    assert trace(ids[0]) == [
+        ("trade_written", ids[0], {"user_id": user, "action": "created", "version": 1}),
+        ("stats_marked_stale", ids[0], {"version": 1}),
+        ("stats_rebuild_published", ids[0], {"delay_seconds": 0.0}),
+        ("stats_rebuilt", ids[0], {"watermark": 1}),
+    ]
+    throttled = trace(ids[1])
+    assert [stage for stage, _, _ in throttled] == [
+        "trade_written", "stats_marked_stale", "stats_rebuild_published", "stats_rebuilt"
+    ]  # fmt: skip
+    assert 0 < throttled[2][2]["delay_seconds"] <= 1  # the rest of the 1 s period
+    assert throttled[3] == ("stats_rebuilt", ids[1], {"watermark": 3})
+    assert trace(ids[2]) == [
+        ("trade_written", ids[2], {"user_id": user, "action": "updated", "version": 3}),
+        ("stats_marked_stale", ids[2], {"version": 3}),
+        ("stats_rebuild_coalesced", ids[2], None),
+        ("stats_rebuilt", ids[1], {"watermark": 3}),
+    ]
+    text = fluxa(environ, "trace", ids[2])
+    assert f"by correlation {ids[1]}" in text and "watermark=3" in text
 
 
 def test_broker_down_during_a_write_still_catches_up(settings, auth, worker, engine, client):
