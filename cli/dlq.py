@@ -7,7 +7,8 @@ import json
 import click
 
 from cli.common import settings_or_exit
-from fluxa.dlq.operations import peek, replay
+from cli.progress import Progress
+from fluxa.dlq.operations import peek, read_visible, replay
 from fluxa.dlq.report import dlq_name, inspection, source_router
 from fluxa.dlq.runbook import action_for
 from fluxa.infra.aws import sqs_client
@@ -57,10 +58,13 @@ def dlq_replay(which: str, error_code: str | None, max_messages: int | None, dry
     settings = settings_or_exit()
     sqs = sqs_client(settings)
     urls = queue_urls(settings, sqs)
-    report = replay(
-        sqs, urls[dlq_name(settings, which)], source_router(settings, urls, which),
-        error_code=error_code, max_messages=max_messages, dry_run=dry_run,
-    )  # fmt: skip
+    dlq_url = urls[dlq_name(settings, which)]
+    with Progress("messages examined", read_visible(sqs, dlq_url)) as progress:
+        report = replay(
+            sqs, dlq_url, source_router(settings, urls, which),
+            error_code=error_code, max_messages=max_messages, dry_run=dry_run,
+            on_progress=lambda so_far: progress.update(so_far.examined),
+        )  # fmt: skip
     verb = "would move" if dry_run else "moved"
     click.echo(f"{verb}: {sum(report.moved.values())} {dict(report.moved)}")
     click.echo(f"left:  {sum(report.left.values())} {dict(report.left)}")

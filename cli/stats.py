@@ -7,6 +7,7 @@ import click
 from broker.app import make_celery
 from broker.publisher import CeleryPublisher
 from cli.common import settings_or_exit
+from cli.progress import Progress
 from fluxa.infra.db import make_engine
 from fluxa.stats.relay import StatsRelay
 
@@ -26,5 +27,9 @@ def stats_rebuild(user_id: str | None, everyone: bool) -> None:
     settings = settings_or_exit("database_url", "broker_url")
     engine = make_engine(settings.database_url)
     relay = StatsRelay.from_settings(settings, engine, CeleryPublisher(make_celery(settings)))
-    users = relay.request_all() if everyone else relay.request([user_id])
+    if everyone:
+        with Progress("users", relay.user_count()) as progress:
+            users = relay.request_all(on_segment=progress.update)
+    else:
+        users = relay.request([user_id])
     click.echo(f"rebuilds published for {users} user(s) (users already queued are not counted)")

@@ -46,6 +46,19 @@ class ReplayReport:
     left: Counter = field(default_factory=Counter)
     dry_run: bool = False
 
+    @property
+    def examined(self) -> int:
+        """Messages looked at so far (moved or left)."""
+        return sum(self.moved.values()) + sum(self.left.values())
+
+
+def read_visible(sqs: Any, url: str) -> int:
+    """How many messages a queue holds that a reader could receive now (approximate)."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
 
 def replay(
     sqs: Any,
@@ -55,13 +68,14 @@ def replay(
     error_code: str | None = None,
     max_messages: int | None = None,
     dry_run: bool = False,
+    on_progress: Callable[[ReplayReport], None] | None = None,
 ) -> ReplayReport:
     """Move replayable messages back to their source queue: send, then delete.
 
     A crash between the two leaves a duplicate, never a loss (processing is
     idempotent). HashMismatch and SchemaValidation are never moved, whatever the
     arguments; nor is a body that is not a Celery message. Messages left behind are
-    made visible again when the run ends.
+    made visible again when the run ends. `on_progress` sees the report after each batch.
     """
     report = ReplayReport(dry_run=dry_run)
     held: list[str] = []
@@ -88,6 +102,8 @@ def replay(
                 sqs.send_message(QueueUrl=target, MessageBody=with_replay_mark(letter.body, queue))
                 sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=letter.receipt_handle)
                 report.moved[letter.error_code] += 1
+            if on_progress:
+                on_progress(report)
     finally:
         for handle in held:
             sqs.change_message_visibility(

@@ -130,3 +130,8 @@ def users_after(conn: Connection, after: str | None, limit: int) -> list[str]:
     if after is not None:
         query = query.where(outbox.c.user_id > after)
     return [row.user_id for row in conn.execute(query)]
+
+
+def user_count(conn: Connection) -> int:
+    """How many users have a trades history (what rebuild-all goes through)."""
+    return conn.execute(select(func.count()).select_from(outbox)).scalar_one()

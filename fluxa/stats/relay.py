@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Connection, Engine
 
@@ -138,11 +138,13 @@ class StatsRelay:
             return 0  # staleness is recorded: the sweep publishes
         return self._send_in_messages(claimed)
 
-    def request_all(self, segment: int = SEGMENT_USERS) -> int:
+    def request_all(
+        self, segment: int = SEGMENT_USERS, on_segment: Callable[[int], None] | None = None
+    ) -> int:
         """Rebuild every user, one segment (and one transaction) at a time; how many users
-        it published rebuilds for."""
+        it published rebuilds for. `on_segment` is told how many users are done so far."""
         after: str | None = None
-        total = 0
+        total = done = 0
         while True:
             with transaction(self._engine) as conn:
                 users = outbox.users_after(conn, after, segment)
@@ -150,6 +152,14 @@ class StatsRelay:
                 return total
             total += self.request(users)
             after = users[-1]
+            done += len(users)
+            if on_segment:
+                on_segment(done)
+
+    def user_count(self) -> int:
+        """How many users `request_all` goes through."""
+        with self._engine.connect() as conn:
+            return outbox.user_count(conn)
 
 
 def throttle_delay(period: float, previous: dt.datetime | None, now: dt.datetime) -> float:

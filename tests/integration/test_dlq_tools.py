@@ -89,6 +89,8 @@ def test_replay_moves_what_is_safe_and_never_poison(
 
     out = fluxa(environ, "dlq", "replay", "--queue", "events")
     assert "HashMismatch" in out.split("left:")[1]
+    progress = [line for line in out.splitlines() if line.startswith("messages examined: ")]
+    assert progress[0].startswith("messages examined: 0 of ") and len(progress) >= 2, out
     wait_for_rows(engine, [outage["event_id"]])
     assert dead_letters_for(sqs, dlq, outage["event_id"]) == []
     assert len(dead_letters_for(sqs, dlq, poison["event_id"])) == 1

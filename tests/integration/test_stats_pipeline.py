@@ -139,6 +139,19 @@ def test_trace_follows_trade_writes_through_the_throttle_to_their_rebuilds(
     assert f"by correlation {ids[1]}" in text and "watermark=3" in text
 
 
+def test_rebuild_all_from_the_cli_reports_its_progress(client, auth, worker, environ, engine):
+    user = new_user()
+    client.post("/v1/trades", json=closed_body("120"), headers=auth(user))
+    wait_current(client, auth, user)
+    with engine.connect() as conn:
+        users = outbox.user_count(conn)
+    out = fluxa(environ, "stats", "rebuild", "--all")
+    lines = out.splitlines()
+    assert lines[0] == f"users: 0 of {users}" and f"users: {users} of {users}" in lines, out
+    assert "rebuilds published for" in lines[-1]
+    assert wait_current(client, auth, user)["watermark"] == 2  # rebuilt again, on request
+
+
 def test_broker_down_during_a_write_still_catches_up(settings, auth, worker, engine, client):
     broken = dataclasses.replace(settings, sqs_endpoint_override="http://127.0.0.1:9")
     offline_api = create_app(broken).test_client()
