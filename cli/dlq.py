@@ -8,11 +8,11 @@ import click
 
 from cli.common import settings_or_exit
 from cli.progress import Progress
-from fluxa.dlq.operations import peek, read_visible, replay
+from fluxa.dlq.operations import peek, replay
 from fluxa.dlq.report import dlq_name, inspection, source_router
 from fluxa.dlq.runbook import action_for
 from fluxa.infra.aws import sqs_client
-from fluxa.infra.queues import queue_urls
+from fluxa.infra.queues import queue_urls, visible_count
 
 DLQ_CHOICES = click.Choice(["events", "stats"])
 
@@ -59,7 +59,7 @@ def dlq_replay(which: str, error_code: str | None, max_messages: int | None, dry
     sqs = sqs_client(settings)
     urls = queue_urls(settings, sqs)
     dlq_url = urls[dlq_name(settings, which)]
-    with Progress("messages examined", read_visible(sqs, dlq_url)) as progress:
+    with Progress("messages examined", visible_count(sqs, dlq_url)) as progress:
         report = replay(
             sqs, dlq_url, source_router(settings, urls, which),
             error_code=error_code, max_messages=max_messages, dry_run=dry_run,

@@ -15,8 +15,7 @@ from config import Settings, load_settings
 from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.infra.aws import s3_client, sqs_client
 from fluxa.infra.provisioning import setup_all
-from fluxa.infra.queues import queue_urls, source_queues
-from fluxa.ops.alarm_readers import read_queue_depth
+from fluxa.infra.queues import queue_urls, source_queues, visible_count
 from launcher.emulator import MotoServer
 from launcher.environment import (
     EMULATOR_CREDENTIALS,
@@ -132,20 +131,24 @@ def _start_children(
 
 def drain(supervisor: Supervisor, settings: Settings, timeout: float) -> int:
     """A clean stop's first half: the API and beat stop taking work, then the workers get up
-    to `timeout` seconds to empty their queues. Returns what is left (kept on disk for the
-    next start); a second Ctrl-C stops waiting."""
+    to `timeout` seconds to take every queued message (the tasks they are running finish
+    in the worker's warm shutdown that follows). Returns how many were left (kept on disk
+    for the next start); a second Ctrl-C stops waiting.
+
+    Messages in flight are not waited for: one taken by a worker that was killed stays
+    invisible until its visibility timeout, and only the next start brings it back."""
     supervisor.stop("api", "beat")
     sqs = sqs_client(settings)
     urls = [
         url for name, url in queue_urls(settings, sqs).items() if name in source_queues(settings)
     ]
     deadline = time.monotonic() + timeout
-    left = sum(read_queue_depth(sqs, url) for url in urls)
+    left = sum(visible_count(sqs, url) for url in urls)
     try:
         while left and time.monotonic() < deadline:
-            print(f"fluxa: draining: {left} messages queued or in flight", flush=True)
+            print(f"fluxa: draining: {left} messages queued", flush=True)
             time.sleep(1.0)
-            left = sum(read_queue_depth(sqs, url) for url in urls)
+            left = sum(visible_count(sqs, url) for url in urls)
     except _Stop:
         pass
     return left

@@ -52,14 +52,6 @@ class ReplayReport:
         return sum(self.moved.values()) + sum(self.left.values())
 
 
-def read_visible(sqs: Any, url: str) -> int:
-    """How many messages a queue holds that a reader could receive now (approximate)."""
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"])
-
-
 def replay(
     sqs: Any,
     dlq_url: str,

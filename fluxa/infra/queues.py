@@ -44,3 +44,11 @@ def queue_urls(settings: Settings, sqs: Any) -> dict[str, str]:
     if settings.sqs_queue_url_prefix:
         return {name: f"{settings.sqs_queue_url_prefix}/{name}" for name in names}
     return {name: sqs.get_queue_url(QueueName=name)["QueueUrl"] for name in names}
+
+
+def visible_count(sqs: Any, url: str) -> int:
+    """How many messages a queue holds that a reader could receive now (approximate)."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
