@@ -17,6 +17,8 @@ from prometheus_client import (
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
 from config import Settings
+from fluxa.ops import emf
+from fluxa.ops.emf import COUNT, MILLISECONDS, EmfMetrics
 from fluxa.ops.metric_names import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 
 REQUESTS = Counter(
@@ -34,19 +36,33 @@ def _start() -> None:
     g.metrics_started = time.perf_counter()
 
 
-def _record(response: Response) -> Response:
-    started = g.get("metrics_started")
-    route = _route()
-    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-    if started is not None:
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-    return response
+def _recorder(cloudwatch: EmfMetrics):
+    def record(response: Response) -> Response:
+        started = g.get("metrics_started")
+        route = _route()
+        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        seconds = time.perf_counter() - started if started is not None else 0.0
+        if started is not None:
+            LATENCY.labels(request.method, route).observe(seconds)
+        cloudwatch.put(
+            {
+                emf.API_REQUESTS: (1, COUNT),
+                emf.API_5XX: (int(response.status_code >= 500), COUNT),
+                emf.API_LATENCY: (seconds * 1000, MILLISECONDS),
+            }
+        )
+        return response
+
+    return record
 
 
 def register_metrics(app: Flask, settings: Settings) -> None:
-    """Count and time every request; serve `GET /metrics`."""
+    """Count and time every request (Prometheus; CloudWatch EMF lines when configured);
+    serve `GET /metrics`."""
     app.before_request(_start)
-    app.after_request(_record)
+    app.after_request(
+        _recorder(EmfMetrics(settings.metrics_namespace, "api", settings.metrics_emf))
+    )
 
     @app.get("/metrics")
     def metrics() -> Response:

@@ -8,6 +8,10 @@ from collections.abc import Iterable
 
 from pythonjsonlogger.json import JsonFormatter
 
+#: The record attribute rendered as a line's `_aws` member (CloudWatch's Embedded Metric
+#: Format): the formatter drops attributes whose names start with "_", so it is renamed.
+EMF_RECORD_KEY = "aws_embedded_metrics"
+
 
 class _ServiceFilter(logging.Filter):
     def __init__(self, service: str) -> None:
@@ -33,7 +37,7 @@ def configure_logging(
         JsonFormatter(
             "{levelname}{name}{message}",
             style="{",
-            rename_fields={"levelname": "level", "name": "logger"},
+            rename_fields={"levelname": "level", "name": "logger", EMF_RECORD_KEY: "_aws"},
             timestamp=True,
         )
     )

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 KIB = 1024
 
@@ -46,6 +46,21 @@ def _database_url(raw: str) -> str:
     return raw.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+def _flag(raw: str) -> bool:
+    if raw.lower() not in {"true", "false", "1", "0", "yes", "no"}:
+        raise ValueError("must be true or false")
+    return raw.lower() in {"true", "1", "yes"}
+
+
+def with_password(url: str, password: str) -> str:
+    """`url` with `password` for its user (a password kept apart, e.g. in Secrets Manager)."""
+    parts = urlsplit(url)
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _broker_url(raw: str) -> str:
     if "://" not in raw:
         raise ValueError("must be a URL such as sqs:// or redis://host:6379/0")
@@ -75,6 +90,8 @@ class Settings:
     """
 
     database_url: str | None = _env("FLUXA_DATABASE_URL", parse=_database_url)
+    # Injected apart from the URL by the platform's secret store (ECS from Secrets Manager).
+    database_password: str | None = _env("FLUXA_DATABASE_PASSWORD")
     broker_url: str | None = _env("FLUXA_BROKER_URL", parse=_broker_url)
     aws_endpoint_url: str | None = _env("FLUXA_AWS_ENDPOINT_URL", parse=_http_url)
     # Per-service overrides, for emulators that serve only one of SQS and S3.
@@ -123,6 +140,9 @@ class Settings:
     # prometheus-client's own variable: with it, every process of a machine writes its
     # metrics there and one /metrics serves them all (workers included).
     metrics_dir: str | None = _env("PROMETHEUS_MULTIPROC_DIR")
+    # CloudWatch Embedded Metric Format on the JSON log lines, for alarms without Prometheus.
+    metrics_emf: bool = _env("FLUXA_METRICS_EMF", False, parse=_flag)
+    metrics_namespace: str = _env("FLUXA_METRICS_NAMESPACE", "Fluxa")
     api_url: str | None = _env("FLUXA_API_URL", parse=_http_url)  # for `fluxa alarms`
     worker_heartbeat_file: str | None = _env("FLUXA_WORKER_HEARTBEAT_FILE")
     worker_metrics_port: int | None = _env("FLUXA_WORKER_METRICS_PORT", parse=_positive_int)
@@ -203,4 +223,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     if problems:
         raise SettingsError("invalid setting: " + "; ".join(problems))
     values.update(overrides)
+    if values.get("database_url") and values.get("database_password"):
+        values["database_url"] = with_password(values["database_url"], values["database_password"])
     return Settings(**values)

@@ -18,7 +18,7 @@ from fluxa.errors import ErrorCode, MalformedMessageError, classify
 from fluxa.logcontext import Stage
 from fluxa.messages.tasks import CORRELATION_HEADER
 from workers.dead_letter import FIRST_FAILED_HEADER, dead_letter, task_headers
-from workers.metrics import TASK_LATENCY, TASKS
+from workers.metrics import task_finished
 from workers.retry_policy import RetryPolicy
 
 log = logging.getLogger("fluxa.worker")
@@ -60,8 +60,7 @@ class FluxaTask(Task):
             "task succeeded",
             extra={"stage": Stage.PROCESS, "status": "succeeded", "latency_ms": _ms(started)},
         )
-        TASKS.labels(self.name, "succeeded").inc()
-        TASK_LATENCY.labels(self.name).observe(time.monotonic() - started)
+        task_finished(self.app.settings, self.name, "succeeded", time.monotonic() - started)
         return result
 
     def _check_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -84,11 +83,11 @@ class FluxaTask(Task):
             )
             headers = task_headers(self)
             headers.setdefault(FIRST_FAILED_HEADER, dt.datetime.now(dt.UTC).isoformat())
-            TASKS.labels(self.name, "retried").inc()
+            task_finished(self.app.settings, self.name, "retried", time.monotonic() - started)
             delay = delay_options(self.app.conf.broker_url, countdown)
             raise self.retry(exc=exc, headers=headers, **delay)
         dlq = dead_letter(self, error_code=code, error_message=f"{type(exc).__name__}: {exc}")
-        TASKS.labels(self.name, "dead_lettered").inc()
+        task_finished(self.app.settings, self.name, "dead_lettered", time.monotonic() - started)
         log.error(
             "task dead-lettered",
             extra={**fields, "status": "dead_lettered", "dead_letter_queue": dlq},

@@ -1,4 +1,8 @@
-"""Prometheus metrics of the workers: tasks by outcome, retries, dead letters, latency."""
+"""Metrics of the workers: tasks by outcome, retries, dead letters, latency, events.
+
+Prometheus counters always; CloudWatch Embedded Metric Format lines as well when
+FLUXA_METRICS_EMF is set (`fluxa.ops.emf`).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,49 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, multiproces
 from prometheus_client import start_http_server as _serve
 
 from config import Settings
+from fluxa.ops import emf
+from fluxa.ops.emf import COUNT, MILLISECONDS, EmfMetrics
 
 TASKS = Counter("fluxa_tasks_total", "Task runs by outcome", ["task", "outcome"])
 TASK_LATENCY = Histogram("fluxa_task_duration_seconds", "Task run time", ["task"])
 EVENTS = Counter("fluxa_events_total", "Events by processing outcome", ["outcome"])
+
+_TASK_OUTCOME_METRIC = {
+    "succeeded": emf.TASKS_SUCCEEDED,
+    "retried": emf.TASKS_RETRIED,
+    "dead_lettered": emf.TASKS_DEAD_LETTERED,
+}
+
+
+def _emf(settings: Settings) -> EmfMetrics:
+    return EmfMetrics(settings.metrics_namespace, "processor", settings.metrics_emf)
+
+
+def task_finished(settings: Settings, task: str, outcome: str, seconds: float) -> None:
+    """A task run ended: `succeeded`, `retried` or `dead_lettered`, after `seconds`."""
+    TASKS.labels(task, outcome).inc()
+    if outcome == "succeeded":
+        TASK_LATENCY.labels(task).observe(seconds)
+    _emf(settings).put(
+        {
+            _TASK_OUTCOME_METRIC[outcome]: (1, COUNT),
+            emf.TASK_DURATION: (seconds * 1000, MILLISECONDS),
+        },
+        Task=task,
+    )
+
+
+def events_done(settings: Settings, persisted: int, duplicates: int, dead_lettered: int) -> None:
+    """A message's events: newly persisted, already present, dead-lettered."""
+    EVENTS.labels("persisted").inc(persisted)
+    EVENTS.labels("duplicate").inc(duplicates)
+    EVENTS.labels("dead_lettered").inc(dead_lettered)
+    _emf(settings).put(
+        {
+            emf.EVENTS_PROCESSED: (persisted + duplicates, COUNT),
+            emf.EVENTS_DEAD_LETTERED: (dead_lettered, COUNT),
+        }
+    )
 
 
 def serve(settings: Settings) -> None:

@@ -13,7 +13,7 @@ from fluxa.logcontext import Stage
 from fluxa.messages.tasks import TaskName
 from workers.base import FluxaTask
 from workers.dead_letter import dead_letter, delivery_of
-from workers.metrics import EVENTS
+from workers.metrics import events_done
 from workers.services import services
 
 log = logging.getLogger("fluxa.processor")
@@ -28,9 +28,12 @@ def process_events(self: FluxaTask, events: Any = None, **_unknown: Any) -> dict
     delivery = delivery_of(self)
     result = processor.process(events, delivery)
     _report(result)
-    EVENTS.labels("persisted").inc(len(result.inserted))
-    EVENTS.labels("duplicate").inc(len(result.already_present))
-    EVENTS.labels("dead_lettered").inc(len(result.rejected))
+    events_done(
+        self.app.settings,
+        persisted=len(result.inserted),
+        duplicates=len(result.already_present),
+        dead_lettered=len(result.rejected),
+    )
     for rejected in result.rejected:
         dead_letter(
             self,
