@@ -9,15 +9,31 @@ import click
 from cli.common import settings_or_exit
 from fluxa.infra.aws import s3_client, sqs_client
 from fluxa.infra.provisioning import setup_all
+from fluxa.infra.provisioning_check import check_all
 from fluxa.migrations import upgrade
 
 
 @click.command()
-def setup() -> None:
-    """Run migrations and create queues (with redrive policies) and buckets. Idempotent."""
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Verify the schema, queues and buckets and report; create and change nothing.",
+)
+def setup(check: bool) -> None:
+    """Run migrations and create queues (with redrive policies) and buckets. Idempotent.
+
+    With --check (for infrastructure created by deploy/aws): exit 1 unless everything is
+    as the settings expect.
+    """
     settings = settings_or_exit("database_url")
-    result = setup_all(settings, sqs_client(settings), s3_client(settings))
-    click.echo(json.dumps(result, indent=2))
+    if not check:
+        result = setup_all(settings, sqs_client(settings), s3_client(settings))
+        click.echo(json.dumps(result, indent=2))
+        return
+    findings = check_all(settings, sqs_client(settings), s3_client(settings))
+    click.echo(json.dumps([finding.as_dict() for finding in findings], indent=2))
+    if not all(finding.ok for finding in findings):
+        raise SystemExit(1)
 
 
 @click.group()

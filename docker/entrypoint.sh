@@ -8,7 +8,9 @@ if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
   rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 fi
 
-queues="${FLUXA_INPUT_QUEUE:-Fluxa-InputQueue},${FLUXA_STATS_QUEUE:-Fluxa-StatsQueue},${FLUXA_MAINTENANCE_QUEUE:-Fluxa-MaintenanceQueue}"
+# FLUXA_WORKER_QUEUES picks the queues of one kind of worker (deploy/aws runs event and
+# stats workers apart, each scaled on its own backlog); by default a worker takes all.
+queues="${FLUXA_WORKER_QUEUES:-${FLUXA_INPUT_QUEUE:-Fluxa-InputQueue},${FLUXA_STATS_QUEUE:-Fluxa-StatsQueue},${FLUXA_MAINTENANCE_QUEUE:-Fluxa-MaintenanceQueue}}"
 
 case "${1:-api}" in
   api)

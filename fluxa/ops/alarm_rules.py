@@ -10,6 +10,12 @@ OK, ALARM, UNKNOWN = "OK", "ALARM", "UNKNOWN"
 LONG_QUERY_SECONDS = 60
 MAX_ACTIVE_QUERIES = 50
 
+# The runbook's thresholds, here and in deploy/aws/fluxa.yaml's CloudWatch alarms (a test
+# holds the two together) and deploy/prometheus/alerts.yml.
+ERROR_RATE_PERCENT = Decimal(1)  # ProcessorErrorRate and APIGateway5xx fire above it
+DLQ_DEPTH = 0  # DLQDepth fires above it
+DB_HIGH_CPU_PERCENT = 80  # DBHighCPU: CloudWatch's RDS CPU; locally, DatabaseLoad stands in
+
 
 @dataclass(frozen=True)
 class Alarm:
@@ -26,11 +32,12 @@ class Alarm:
 
 
 def _rate_alarm(name: str, bad: int, total: int, action: str) -> Alarm:
+    threshold = f"> {ERROR_RATE_PERCENT}%"
     if total == 0:
-        return Alarm(name, OK, "0% of 0", "> 1%", action)
-    rate = Decimal(bad) / Decimal(total)
-    state = ALARM if rate > Decimal("0.01") else OK
-    return Alarm(name, state, f"{rate * 100:.2f}% of {total}", "> 1%", action)
+        return Alarm(name, OK, "0% of 0", threshold, action)
+    percent = Decimal(bad) * 100 / Decimal(total)
+    state = ALARM if percent > ERROR_RATE_PERCENT else OK
+    return Alarm(name, state, f"{percent:.2f}% of {total}", threshold, action)
 
 
 def processor_error_rate(persisted: int, dead_lettered: int) -> Alarm:
@@ -51,7 +58,7 @@ def api_5xx_rate(server_errors: int, requests: int) -> Alarm:
 
 def dlq_depth(queue: str, depth: int) -> Alarm:
     return Alarm(
-        f"DLQDepth[{queue}]", ALARM if depth > 0 else OK, str(depth), "> 0",
+        f"DLQDepth[{queue}]", ALARM if depth > DLQ_DEPTH else OK, str(depth), f"> {DLQ_DEPTH}",
         f"fluxa dlq inspect --queue {'stats' if 'stats' in queue.lower() else 'events'}",
     )  # fmt: skip
 

@@ -1,0 +1,130 @@
+"""deploy/aws/fluxa.yaml read as data: the runbook's alarms with fluxa.ops.alarm_rules'
+thresholds, the settings' numbers, every process given the same settings."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from config import Settings, load_settings
+from fluxa.infra.queues import DLQ_RETENTION_SECONDS, source_queues
+from fluxa.ops import alarm_rules, emf
+from tests.support.cfn_yaml import load_template
+
+TEMPLATE = Path(__file__).parents[2] / "deploy" / "aws" / "fluxa.yaml"
+RUNBOOK = Path(__file__).parents[2] / "docs" / "runbook.md"
+
+
+@pytest.fixture(scope="module")
+def template():
+    return load_template(TEMPLATE)
+
+
+def resources(template, kind):
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def alarm_named(template, suffix):
+    for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
+        name = alarm["Properties"].get("AlarmName", {}).get("Fn::Sub", "")
+        if name == "${AWS::StackName}-" + suffix:
+            return alarm["Properties"]
+    raise AssertionError(f"no alarm named …-{suffix}")
+
+
+@pytest.mark.parametrize(
+    ("name", "threshold"),
+    [
+        ("ProcessorErrorRate", alarm_rules.ERROR_RATE_PERCENT),
+        ("APIGateway5xx", alarm_rules.ERROR_RATE_PERCENT),
+        ("DLQDepth-events", alarm_rules.DLQ_DEPTH),
+        ("DLQDepth-stats", alarm_rules.DLQ_DEPTH),
+        ("DBHighCPU", alarm_rules.DB_HIGH_CPU_PERCENT),
+    ],
+)
+def test_each_runbook_alarm_has_the_shared_threshold_an_action_and_its_section(
+    template, name, threshold
+):
+    alarm = alarm_named(template, name)
+    assert alarm["Threshold"] == threshold
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert {"Ref": "AlarmTopic"} in alarm["AlarmActions"]
+    section = alarm["AlarmDescription"].split("Runbook §", 1)[1].split(" ", 1)[0]
+    assert f"## {section}. " in RUNBOOK.read_text(), f"{name} names runbook §{section}"
+
+
+def test_the_error_rate_alarm_reads_the_metrics_the_workers_emit(template):
+    names = {
+        m["MetricStat"]["Metric"]["MetricName"]
+        for m in alarm_named(template, "ProcessorErrorRate")["Metrics"]
+        if "MetricStat" in m
+    }
+    assert names == {emf.EVENTS_PROCESSED, emf.EVENTS_DEAD_LETTERED}
+
+
+def test_queue_parameters_default_to_the_settings_numbers(template):
+    defaults = load_settings({})
+    parameters = template["Parameters"]
+    assert parameters["SqsVisibilityTimeout"]["Default"] == defaults.sqs_visibility_timeout
+    assert parameters["SqsMaxReceiveCount"]["Default"] == defaults.sqs_max_receive_count
+    assert parameters["DeadLetterRetentionSeconds"]["Default"] == DLQ_RETENTION_SECONDS
+
+
+def container(task):
+    (only,) = task["Properties"]["ContainerDefinitions"]
+    return only
+
+
+def environment(task):
+    return {e["Name"]: e["Value"] for e in container(task)["Environment"]}
+
+
+def test_every_process_gets_the_same_settings_and_only_settings_that_exist(template):
+    tasks = resources(template, "AWS::ECS::TaskDefinition")
+    assert set(tasks) == {"ApiTask", "EventWorkerTask", "StatsWorkerTask", "BeatTask", "SetupTask"}
+    shared = [
+        {k: v for k, v in environment(t).items() if k != "FLUXA_WORKER_QUEUES"}
+        for t in tasks.values()
+    ]
+    assert all(env == shared[0] for env in shared)
+    known = {f.metadata["env"] for f in fields(Settings)}
+    given = set(shared[0]) | {"FLUXA_DATABASE_PASSWORD"}
+    assert given <= known, given - known
+    for task in tasks.values():
+        (secret,) = container(task)["Secrets"]
+        assert secret["Name"] == "FLUXA_DATABASE_PASSWORD"  # never in plain text
+        assert container(task)["ReadonlyRootFilesystem"] is True
+
+
+def test_event_and_stats_workers_together_consume_every_source_queue(template):
+    tasks = resources(template, "AWS::ECS::TaskDefinition")
+    consumed = []
+    for name in ("EventWorkerTask", "StatsWorkerTask"):
+        queues = environment(tasks[name])["FLUXA_WORKER_QUEUES"]["Fn::Sub"]
+        consumed += [q.removeprefix("${").removesuffix(".QueueName}") for q in queues.split(",")]
+    by_setting = {"InputQueue": "input_queue", "StatsQueue": "stats_queue"}
+    by_setting["MaintenanceQueue"] = "maintenance_queue"
+    defaults = load_settings({})
+    assert sorted(getattr(defaults, by_setting[q]) for q in consumed) == sorted(
+        source_queues(defaults)
+    )
+
+
+def test_the_api_may_send_but_never_receive(template):
+    statements = template["Resources"]["ApiTaskRole"]["Properties"]["Policies"][0][
+        "PolicyDocument"
+    ]["Statement"]
+    actions = {a for s in statements for a in s["Action"]}
+    assert "sqs:SendMessage" in actions
+    assert not {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:PurgeQueue"} & actions
+
+
+def test_deployments_roll_back_on_the_alarms(template):
+    services = resources(template, "AWS::ECS::Service")
+    api = services["ApiService"]["Properties"]["DeploymentConfiguration"]
+    assert api["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert api["Alarms"]["Rollback"] is True
+    assert {"Ref": "ApiErrorRateAlarm"} in api["Alarms"]["AlarmNames"]
+    assert {"Ref": "ProcessorErrorRateAlarm"} in api["Alarms"]["AlarmNames"]
