@@ -128,3 +128,24 @@ def test_deployments_roll_back_on_the_alarms(template):
     assert api["Alarms"]["Rollback"] is True
     assert {"Ref": "ApiErrorRateAlarm"} in api["Alarms"]["AlarmNames"]
     assert {"Ref": "ProcessorErrorRateAlarm"} in api["Alarms"]["AlarmNames"]
+
+
+def test_buckets_are_private_tls_only_and_expire_claims(template):
+    buckets = resources(template, "AWS::S3::Bucket")
+    policies = resources(template, "AWS::S3::BucketPolicy")
+    assert len(policies) == len(buckets) == 3
+    for name, bucket in buckets.items():
+        block = bucket["Properties"]["PublicAccessBlockConfiguration"]
+        assert all(block.values()) and len(block) == 4, name
+        (policy,) = [p for p in policies.values() if p["Properties"]["Bucket"] == {"Ref": name}]
+        deny = policy["Properties"]["PolicyDocument"]["Statement"][0]
+        assert deny["Effect"] == "Deny"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    rules = {
+        r["Id"]: r
+        for r in buckets["PayloadBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    }
+    assert rules["expire-claims"]["Prefix"] == "claims/"
+    assert rules["archive-to-infrequent-access"]["Prefix"] == "archive/"
+    cors = buckets["ImageBucket"]["Properties"]["CorsConfiguration"]["CorsRules"][0]
+    assert "POST" in cors["AllowedMethods"]  # browsers upload with presigned POSTs
