@@ -3,8 +3,11 @@ when they share the PROMETHEUS_MULTIPROC_DIR)."""
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
 
+from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -15,11 +18,17 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from config import Settings
+from fluxa.infra.aws import sqs_client
+from fluxa.infra.queues import queue_urls, topology
 from fluxa.ops import emf
 from fluxa.ops.emf import COUNT, MILLISECONDS, EmfMetrics
-from fluxa.ops.metric_names import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+from fluxa.ops.metric_names import HTTP_REQUEST_DURATION, HTTP_REQUESTS, QUEUE_MESSAGES
+
+log = logging.getLogger("fluxa.api.metrics")
 
 REQUESTS = Counter(
     HTTP_REQUESTS, "HTTP requests by route and status", ["method", "route", "status"]
@@ -64,6 +73,9 @@ def register_metrics(app: Flask, settings: Settings) -> None:
         _recorder(EmfMetrics(settings.metrics_namespace, "api", settings.metrics_emf))
     )
 
+    queues = CollectorRegistry()
+    queues.register(QueueDepths(settings))
+
     @app.get("/metrics")
     def metrics() -> Response:
         if settings.metrics_dir:
@@ -71,4 +83,49 @@ def register_metrics(app: Flask, settings: Settings) -> None:
             multiprocess.MultiProcessCollector(registry, path=settings.metrics_dir)
         else:
             registry = DEFAULT_REGISTRY
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        body = generate_latest(registry) + generate_latest(queues)
+        return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+class QueueDepths(Collector):
+    """`fluxa_queue_messages{queue, state, dead_letter}`, read from SQS when scraped (at
+    most once per `cache_seconds`): Prometheus users alert on DLQ depth with no CloudWatch
+    exporter. A failed read yields nothing, never a failed scrape."""
+
+    def __init__(self, settings: Settings, cache_seconds: float = 15.0) -> None:
+        self._settings = settings
+        self._cache_seconds = cache_seconds
+        self._read_at = -cache_seconds
+        self._samples: list[tuple[str, str, bool, int]] = []
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        if time.monotonic() - self._read_at >= self._cache_seconds:
+            self._samples = self._read()
+            self._read_at = time.monotonic()
+        family = GaugeMetricFamily(
+            QUEUE_MESSAGES, "Messages in each queue", labels=["queue", "state", "dead_letter"]
+        )
+        for queue, state, dead_letter, count in self._samples:
+            family.add_metric([queue, state, str(dead_letter).lower()], count)
+        yield family
+
+    def _read(self) -> list[tuple[str, str, bool, int]]:
+        try:
+            sqs = sqs_client(self._settings)
+            urls = queue_urls(self._settings, sqs)
+            samples = []
+            for spec in topology(self._settings):
+                attributes = sqs.get_queue_attributes(
+                    QueueUrl=urls[spec.name],
+                    AttributeNames=[
+                        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"
+                    ],
+                )["Attributes"]  # fmt: skip
+                visible = int(attributes["ApproximateNumberOfMessages"])
+                in_flight = int(attributes["ApproximateNumberOfMessagesNotVisible"])
+                samples.append((spec.name, "visible", spec.is_dead_letter, visible))
+                samples.append((spec.name, "in_flight", spec.is_dead_letter, in_flight))
+            return samples
+        except (BotoCoreError, ClientError):
+            log.warning("queue depths unreadable", exc_info=True)
+            return []

@@ -10,12 +10,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, multiproces
 from prometheus_client import start_http_server as _serve
 
 from config import Settings
-from fluxa.ops import emf
+from fluxa.ops import emf, metric_names
 from fluxa.ops.emf import COUNT, MILLISECONDS, EmfMetrics
 
-TASKS = Counter("fluxa_tasks_total", "Task runs by outcome", ["task", "outcome"])
-TASK_LATENCY = Histogram("fluxa_task_duration_seconds", "Task run time", ["task"])
-EVENTS = Counter("fluxa_events_total", "Events by processing outcome", ["outcome"])
+TASKS = Counter(metric_names.TASKS, "Task runs by outcome", ["task", "outcome"])
+TASK_LATENCY = Histogram(metric_names.TASK_DURATION, "Task run time", ["task"])
+EVENTS = Counter(metric_names.EVENTS, "Events by processing outcome", ["outcome"])
 
 _TASK_OUTCOME_METRIC = {
     "succeeded": emf.TASKS_SUCCEEDED,

@@ -150,3 +150,37 @@ def test_worker_readiness_follows_its_heartbeat(worker, environ):
     wait_until(lambda: ready("2") == 1, timeout=20, what="the heartbeat to go stale")
     worker.start()
     wait_until(lambda: ready("2") == 0, timeout=30, what="the restarted worker's heartbeat")
+
+
+def test_metrics_carry_every_queues_depth_for_prometheus_alerts(settings, sqs, queue_url):
+    """`fluxa_queue_messages` (the DLQDepth alert of deploy/prometheus) as SQS counts it."""
+    dlq = queue_url(settings.stats_dead_letter_queue)
+    probe = json.dumps({"probe": uuid.uuid4().hex})
+    sqs.send_message(QueueUrl=dlq, MessageBody=probe)
+    expected = int(
+        sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])[
+            "Attributes"
+        ]["ApproximateNumberOfMessages"]
+    )
+    body = create_app(settings).test_client().get("/metrics").get_data(as_text=True)
+    samples = {
+        (s.labels["queue"], s.labels["state"], s.labels["dead_letter"]): s.value
+        for family in text_string_to_metric_families(body)
+        if family.name == "fluxa_queue_messages"
+        for s in family.samples
+    }
+    assert samples[(settings.stats_dead_letter_queue, "visible", "true")] == expected >= 1
+    assert (settings.input_queue, "in_flight", "false") in samples
+    assert len(samples) == 2 * 5
+    remove(sqs, dlq, probe)
+
+
+def remove(sqs, url, body):
+    """Delete the message with `body`; leave every other one as it was (visible)."""
+    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        if message["Body"] == body:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        else:
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
