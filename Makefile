@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint soak bench contract
+.PHONY: run test lint soak bench contract image-test
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,11 +13,21 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-# The browser test drives Debian's Chromium (Playwright never downloads a browser here).
-/usr/bin/chromium:
+# The deployment checks' own environment: checkov pins older boto3 and packaging than
+# Fluxa uses, so cfn-lint and checkov live apart from .venv.
+CHECKS := .venv-checks
+$(CHECKS)/.installed:
+	$(PYTHON) -m venv $(CHECKS)
+	$(CHECKS)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKS)/bin/python -m pip install --quiet "cfn-lint>=1.20" "checkov>=3.2"
+	touch $@
+
+# From Debian, with apt-get (sudo when not root): Chromium for the browser test (Playwright
+# never downloads a browser here) and promtool (package prometheus) for the alert tests.
+/usr/bin/chromium /usr/bin/promtool:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && \
-	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium prometheus >/dev/null
 
 run: $(BIN)/.installed  ## fluxa standalone: PostgreSQL, SQS/S3 emulator, API, worker, beat
 	$(BIN)/fluxa standalone
@@ -27,7 +37,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports  # the house rules: one-way layers (pyproject.toml, [tool.importlinter])
 
-test: lint /usr/bin/chromium  ## unit, integration (real PostgreSQL, emulator, worker), e2e, browser
+test: lint /usr/bin/chromium /usr/bin/promtool $(CHECKS)/.installed  ## unit, integration (real PostgreSQL, emulator, worker), e2e, browser, deployment checks
 	$(BIN)/python -m pytest
 
 soak: $(BIN)/.installed  ## the fault suite's full profile: 50,000 events through random faults
@@ -39,3 +49,6 @@ contract: $(BIN)/.installed  ## schemathesis CLI over the live API: 300 examples
 
 bench: $(BIN)/.installed  ## benchmarks against raw baselines; table in the output, JSON in bench/results.json
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+image-test: $(BIN)/.installed  ## build the container image with podman and run setup, api, worker, beat from it (minutes)
+	$(BIN)/python -m pytest -m image tests/image --timeout 3600 -s

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-TEMPLATE = ROOT / "deploy" / "aws" / "fluxa.yaml"
+TEMPLATES = sorted((ROOT / "deploy" / "aws").glob("*.yaml"))
 TOOLS = ROOT / ".venv-checks" / "bin"
 
 pytestmark = pytest.mark.skipif(
@@ -21,18 +21,20 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_cfn_lint_finds_nothing():
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: path.name)
+def test_cfn_lint_finds_nothing(template):
     result = subprocess.run(
-        [TOOLS / "cfn-lint", "--format", "json", TEMPLATE], capture_output=True, timeout=300
+        [TOOLS / "cfn-lint", "--format", "json", template], capture_output=True, timeout=300
     )
     findings = json.loads(result.stdout or b"[]")
     assert findings == [], json.dumps(findings, indent=2)
     assert result.returncode == 0
 
 
-def test_checkov_fails_nothing_and_every_suppression_says_why():
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: path.name)
+def test_checkov_fails_nothing_and_every_suppression_says_why(template):
     result = subprocess.run(
-        [TOOLS / "checkov", "-f", TEMPLATE, "--framework", "cloudformation", "--skip-download",
+        [TOOLS / "checkov", "-f", template, "--framework", "cloudformation", "--skip-download",
          "--output", "json"],
         capture_output=True, timeout=600,
     )  # fmt: skip
@@ -43,4 +45,4 @@ def test_checkov_fails_nothing_and_every_suppression_says_why():
     assert skipped, "the suppressions are read (a report without them would prove nothing)"
     for check in skipped:
         assert len(check["check_result"].get("suppress_comment", "")) > 20, check["check_id"]
-    assert report["summary"]["passed"] > 100
+    assert report["summary"]["passed"] >= 10
