@@ -51,4 +51,4 @@ bench: $(BIN)/.installed  ## benchmarks against raw baselines; table in the outp
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 image-test: $(BIN)/.installed  ## build the container image with podman and run setup, api, worker, beat from it (minutes)
-	$(BIN)/python -m pytest -m image tests/image --timeout 3600 -s
+	FLUXA_IMAGE_TEST=1 $(BIN)/python -m pytest -m image tests/integration/test_container_image.py --timeout 3600 -s
