@@ -5,6 +5,8 @@ trade go in over HTTP and come out processed, stats rebuilt. `make image-test` (
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -28,7 +30,7 @@ IMAGE = "localhost/fluxa:image-test"
 
 
 @pytest.fixture(scope="module")
-def podman(tmp_path_factory):
+def podman():
     return Podman(Path("/var/tmp/fluxa-podman"))  # kept between runs: the base is reused
 
 
@@ -36,7 +38,8 @@ def podman(tmp_path_factory):
 def image(podman):
     base = podman.debian_base()
     podman.run(
-        "build", "--network", "host", "--build-arg", f"BASE={base}",
+        # docker format: OCI images drop HEALTHCHECK
+        "build", "--format", "docker", "--network", "host", "--build-arg", f"BASE={base}",
         "-f", str(ROOT / "docker" / "Dockerfile"), "-t", IMAGE, str(ROOT),
     )  # fmt: skip
     return IMAGE
@@ -46,6 +49,12 @@ def image(podman):
 def containers(podman, image, environ, settings, test_database, dev_issuer):
     """setup (to completion), then api, worker and beat; removed afterwards."""
     port = free_port()
+    # The containers' user (uid 10001) cannot enter pytest's private temporary tree.
+    keys = Path(tempfile.mkdtemp(prefix="fluxa-image-keys-"))
+    keys.chmod(0o755)
+    jwks = keys / "jwks.json"
+    jwks.write_bytes(Path(dev_issuer.jwks_path).read_bytes())
+    jwks.chmod(0o644)
     env = {
         **environ,
         "FLUXA_DATABASE_URL": test_database.proxied_url,
@@ -55,9 +64,9 @@ def containers(podman, image, environ, settings, test_database, dev_issuer):
         "AWS_REGION": "us-east-1",
         "PORT": str(port),
         "PROMETHEUS_MULTIPROC_DIR": "/tmp/fluxa-metrics",
+        "FLUXA_AUTH_JWKS_URL": jwks.as_uri(),
     }
-    auth = str(Path(dev_issuer.jwks_path).parent)
-    common = ["--network", "host", "--volume", f"{auth}:{auth}:ro"]
+    common = ["--network", "host", "--volume", f"{keys}:{keys}:ro"]
     for name, value in env.items():
         common += ["--env", f"{name}={value}"]
     suffix = uuid.uuid4().hex[:6]
@@ -72,8 +81,8 @@ def containers(podman, image, environ, settings, test_database, dev_issuer):
         yield base, dict(zip(("api", "worker", "beat"), names, strict=True))
     finally:
         for name in names:
-            podman.call("logs", name)  # kept in podman's storage until removed
             podman.call("rm", "--force", name, timeout=120)
+        shutil.rmtree(keys)
 
 
 def _answers(url: str) -> bool:

@@ -56,6 +56,7 @@ class Podman:
              str(root), "http://deb.debian.org/debian"],
             check=True, capture_output=True, timeout=1800,
         )  # fmt: skip
+        _trust_this_machines_authorities(root)
         tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
         subprocess.run(
             ["podman", "import", "-", name],
@@ -67,3 +68,15 @@ class Podman:
         )
         tar.wait()
         return name
+
+
+def _trust_this_machines_authorities(root: Path) -> None:
+    """This machine reaches PyPI through a proxy with its own certificate authorities
+    (/usr/local/share/ca-certificates): the base trusts them too, and pip (which reads
+    its own bundle otherwise) uses the system's, as a company's base image would."""
+    extra = Path("/usr/local/share/ca-certificates")
+    target = root / "usr/local/share/ca-certificates"
+    for authority in extra.glob("*.crt") if extra.exists() else []:
+        (target / authority.name).write_bytes(authority.read_bytes())
+    subprocess.run(["chroot", str(root), "update-ca-certificates"], check=True, capture_output=True)
+    (root / "etc/pip.conf").write_text("[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n")
