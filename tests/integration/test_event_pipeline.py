@@ -20,6 +20,7 @@ from tests.integration.helpers import (
     worker_lines,
 )
 from tests.support.builders import event_body, event_message, unique_source
+from tests.support.emf_spec import emf_problems
 
 pytestmark = pytest.mark.integration
 
@@ -91,6 +92,13 @@ def test_batch_travels_as_one_message_into_one_archive_object(client, worker, en
         what="the batch task to finish",
     )
     assert len(started) == 1  # one task message for the whole batch
+    # The message's CloudWatch EMF lines (FLUXA_METRICS_EMF): the alarms' metrics.
+    metrics = worker_lines(worker, message="metrics", correlation_id=result["correlation_id"])
+    assert all(emf_problems(line) == [] for line in metrics) and metrics
+    events = [line for line in metrics if "EventsProcessed" in line]
+    assert [(m["EventsProcessed"], m["EventsDeadLettered"]) for m in events] == [(40, 0)]
+    task = [line for line in metrics if "TasksSucceeded" in line]
+    assert [m["Task"] for m in task] == [TaskName.PROCESS_EVENTS] and task[0]["TaskDuration"] > 0
 
 
 def test_large_payload_travels_by_claim_check(client, worker, engine, s3, settings):
