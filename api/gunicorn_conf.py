@@ -17,6 +17,11 @@ from fluxa.errors import ErrorCode
 
 PROBLEM_CODES = {status: ErrorCode.SCHEMA_VALIDATION for status in (400, 414, 431)}
 
+# Threads, so that concurrent single events of one process can share a task message
+# (fluxa.events.coalesce); `--threads` / `--worker-class` on the command line override.
+worker_class = "gthread"
+threads = 16
+
 
 def problem_bytes(status: int, reason: str, detail: str) -> bytes:
     """A complete HTTP/1.1 response carrying a problem+json document."""

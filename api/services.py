@@ -13,6 +13,7 @@ from broker.publisher import CeleryPublisher
 from config import Settings
 from fluxa.auth import TokenVerifier
 from fluxa.auth.revocation import RevocationList
+from fluxa.events.coalesce import CoalescingIngestor
 from fluxa.events.ingest import EventIngestor, IngestLimits
 from fluxa.events.query import EventQueries
 from fluxa.idempotency import IdempotencyConfig, PostgresIdempotencyStore
@@ -33,7 +34,7 @@ class ApiServices:
     engine: Engine
     payload_store: S3ObjectStore
     publisher: TaskPublisher
-    ingestor: EventIngestor
+    ingestor: CoalescingIngestor
     event_queries: EventQueries
     idempotency: PostgresIdempotencyStore
     trades: TradeService
@@ -66,7 +67,10 @@ def build_services(
         engine=engine,
         payload_store=store,
         publisher=publisher,
-        ingestor=EventIngestor(publisher, store, queue=settings.input_queue, limits=limits),
+        ingestor=CoalescingIngestor(
+            EventIngestor(publisher, store, queue=settings.input_queue, limits=limits),
+            linger_seconds=settings.ingest_linger_seconds,
+        ),
         event_queries=EventQueries(engine, store),
         idempotency=PostgresIdempotencyStore(engine, IdempotencyConfig.from_settings(settings)),
         trades=TradeService(engine, images, relay),

@@ -33,6 +33,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
 def _log_level(raw: str) -> str:
     level = raw.upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -154,6 +161,11 @@ class Settings:
     idempotency_lock_seconds: int = _env("FLUXA_IDEMPOTENCY_LOCK_SECONDS", 60, parse=_positive_int)
     enqueue_timeout_seconds: float = _env(
         "FLUXA_ENQUEUE_TIMEOUT_SECONDS", 10.0, parse=_positive_float
+    )
+    # How long a single event waits for others of concurrent requests to share its task
+    # message (0: one message per request). Needs a threaded server (api/gunicorn_conf.py).
+    ingest_linger_seconds: float = _env(
+        "FLUXA_INGEST_LINGER_SECONDS", 0.005, parse=_non_negative_float
     )
 
     def __post_init__(self) -> None:

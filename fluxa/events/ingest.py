@@ -150,7 +150,7 @@ class EventIngestor:
         self._publisher = publisher
         self._store = store
         self._queue = queue
-        self._limits = limits
+        self.limits = limits
 
     def enqueue(self, events: Iterable[PreparedEvent], correlation_id: str) -> int:
         """Publish `events`; return the number of task messages sent.
@@ -160,11 +160,11 @@ class EventIngestor:
         """
         ready = []
         for event in events:
-            if needs_claim_check(event, self._limits):
+            if needs_claim_check(event, self.limits):
                 event = as_claim_checked(event)
                 self._store.put(event.message["payload_ref"]["key"], event.canonical_payload)
             ready.append(event)
-        groups = split_messages(ready, self._limits.message_budget, size=lambda e: e.size)
+        groups = split_messages(ready, self.limits.message_budget, size=lambda e: e.size)
         for group in groups:
             self._publisher.publish(
                 TaskName.PROCESS_EVENTS,

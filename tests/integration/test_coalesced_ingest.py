@@ -1,0 +1,94 @@
+"""Coalesced single events on real parts: gunicorn (threads, as deployed), the emulator's
+SQS (its own request log counts the sends), a real worker and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
+from launcher.emulator import RequestRecording
+from tests.integration.helpers import rows_for, wait_for_rows
+from tests.support.builders import event_body
+from tests.support.live_api import gunicorn
+
+pytestmark = pytest.mark.integration
+
+EVENTS = 200
+LINGER = "0.02"
+
+
+@pytest.fixture(scope="module")
+def headers(dev_issuer):
+    token = dev_issuer.mint("coalesce", scopes=(SCOPE_EVENTS_WRITE, SCOPE_EVENTS_READ))
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def api(environ, settings, tmp_path_factory):
+    """One gunicorn process (all requests can share messages), its 16 threads."""
+    env = {**environ, "FLUXA_INGEST_LINGER_SECONDS": LINGER}
+    with gunicorn(env, tmp_path_factory.mktemp("coalesce") / "api.log", workers=1) as url:
+        yield url
+
+
+def post_all(url, bodies, headers, extra_headers=None):
+    def post(i):
+        return requests.post(
+            f"{url}/v1/events", json=bodies[i], timeout=30,
+            headers={**headers, **(extra_headers(i) if extra_headers else {})},
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(32) as pool:
+        return list(pool.map(post, range(len(bodies))))
+
+
+def test_concurrent_single_events_share_few_sends_and_each_is_persisted_once(
+    api, headers, emulator, engine, worker
+):
+    source = f"coalesce-{uuid.uuid4().hex[:6]}"
+    bodies = [event_body(source=source) for _ in range(EVENTS)]
+    with RequestRecording(emulator) as recording:
+        responses = post_all(api, bodies, headers)
+        sends = recording.counts()["SQS SendMessage"]
+    assert [r.status_code for r in responses] == [202] * EVENTS
+    assert sends <= EVENTS / 4, f"{sends} sends for {EVENTS} events"
+    accepted = {r.json()["event_id"]: r.json()["correlation_id"] for r in responses}
+    assert len(set(accepted.values())) == EVENTS  # one correlation id per request
+    rows = wait_for_rows(engine, list(accepted), timeout=60)
+    assert len(rows) == EVENTS and len(rows_for(engine, source=source)) == EVENTS
+    assert {row.event_id: row.correlation_id for row in rows} == accepted
+    print(f"\n{EVENTS} concurrent single events: {sends} SQS sends")
+
+
+def test_a_broker_failure_answers_503_to_every_request_of_the_send(
+    environ, settings, headers, engine, tmp_path
+):
+    broken = {
+        **environ,
+        "FLUXA_INGEST_LINGER_SECONDS": LINGER,
+        "FLUXA_SQS_ENDPOINT_URL": "http://127.0.0.1:9",  # nothing listens: every send fails
+        "FLUXA_ENQUEUE_TIMEOUT_SECONDS": "2",
+    }
+    source = f"coalesce-down-{uuid.uuid4().hex[:6]}"
+    bodies = [event_body(source=source) for _ in range(40)]
+    with gunicorn(broken, tmp_path / "api.log", workers=1) as url:
+        responses = post_all(url, bodies, headers)
+    assert {r.status_code for r in responses} == {503}
+    assert all(r.headers["Content-Type"] == "application/problem+json" for r in responses)
+    assert rows_for(engine, source=source) == []
+
+
+def test_idempotency_keys_inside_coalesced_sends_behave_as_before(api, headers, engine, worker):
+    source = f"coalesce-keys-{uuid.uuid4().hex[:6]}"
+    bodies = [event_body(source=source) for _ in range(30)]
+    keys = [f"key-{uuid.uuid4().hex}" for _ in bodies]
+    first = post_all(api, bodies, headers, lambda i: {"Idempotency-Key": keys[i]})
+    again = post_all(api, bodies, headers, lambda i: {"Idempotency-Key": keys[i]})
+    assert [r.status_code for r in first] == [r.status_code for r in again] == [202] * 30
+    assert [r.json()["event_id"] for r in again] == [r.json()["event_id"] for r in first]
+    wait_for_rows(engine, [r.json()["event_id"] for r in first], timeout=60)
+    assert len(rows_for(engine, source=source)) == 30  # the replays enqueued nothing

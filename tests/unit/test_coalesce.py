@@ -1,0 +1,95 @@
+"""CoalescingIngestor with an ingestor that records its sends (no broker: the concurrency
+and failure rules, which the integration test shows on real parts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from fluxa.errors import BrokerUnavailable
+from fluxa.events.coalesce import CoalescingIngestor
+from fluxa.events.ingest import IngestLimits, prepare_event
+from tests.support.builders import event_body
+
+
+class RecordingIngestor:
+    """Records each send's events; fails the sends whose number is in `failing`."""
+
+    def __init__(self, limits: IngestLimits, failing: set[int] = frozenset()) -> None:
+        self.limits = limits
+        self.sends: list[list[str]] = []
+        self.failing = failing
+        self._lock = threading.Lock()
+
+    def enqueue(self, events, correlation_id):
+        with self._lock:
+            self.sends.append([e.event_id for e in events])
+            number = len(self.sends)
+        if number in self.failing:
+            raise BrokerUnavailable("refused")
+        return 1
+
+
+LIMITS = IngestLimits(claim_check_bytes=64 * 1024, max_message_bytes=256 * 1024)
+
+
+def prepared(payload_bytes: int = 10):
+    event = event_body(payload={"data": "x" * payload_bytes})
+    event["occurred_at"] = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    return prepare_event(
+        event, declared_sha256=None, correlation_id="c", accepted_at=event["occurred_at"]
+    )
+
+
+def send_concurrently(coalescer, events, threads=32):
+    def one(event):
+        try:
+            coalescer.enqueue([event], f"cid-{event.event_id}")
+            return event.event_id, None
+        except BrokerUnavailable as exc:
+            return event.event_id, exc
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(one, events))
+
+
+def test_concurrent_single_events_share_messages_and_each_is_sent_once():
+    ingestor = RecordingIngestor(LIMITS)
+    events = [prepared() for _ in range(200)]
+    outcomes = send_concurrently(CoalescingIngestor(ingestor, linger_seconds=0.02), events)
+    assert all(error is None for _, error in outcomes)
+    sent = [event_id for send in ingestor.sends for event_id in send]
+    assert sorted(sent) == sorted(e.event_id for e in events)  # each exactly once
+    assert len(ingestor.sends) <= 200 / 4
+
+
+def test_a_failed_send_fails_every_request_of_its_group_and_only_those():
+    ingestor = RecordingIngestor(LIMITS, failing={2})
+    events = [prepared() for _ in range(120)]
+    outcomes = dict(send_concurrently(CoalescingIngestor(ingestor, linger_seconds=0.02), events))
+    failed_group = set(ingestor.sends[1])
+    assert {event_id for event_id, error in outcomes.items() if error} == failed_group
+    assert failed_group
+
+
+def test_the_message_budget_closes_a_group_early():
+    small = IngestLimits(claim_check_bytes=64 * 1024, max_message_bytes=8 * 1024 + 2000)
+    ingestor = RecordingIngestor(small)
+    events = [prepared(300) for _ in range(40)]
+    send_concurrently(CoalescingIngestor(ingestor, linger_seconds=0.05), events)
+    assert all(sum(e.size for e in events if e.event_id in send) <= 2000 for send in ingestor.sends)
+    assert sum(len(send) for send in ingestor.sends) == 40
+
+
+@pytest.mark.parametrize(
+    ("linger", "events", "why"),
+    [(0.0, [prepared()], "coalescing off"), (0.05, [prepared(), prepared()], "a batch"),
+     (0.05, [prepared(70 * 1024)], "a claim-checked payload")],
+)  # fmt: skip
+def test_what_goes_straight_through(linger, events, why):
+    ingestor = RecordingIngestor(LIMITS)
+    assert CoalescingIngestor(ingestor, linger_seconds=linger).enqueue(events, "c") == 1, why
+    assert ingestor.sends == [[e.event_id for e in events]]
