@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
@@ -81,3 +82,9 @@ def test_without_the_setting_no_metric_lines(json_lines):
     EmfMetrics("Fluxa", "api", enabled=False).put({"A": (1, COUNT)})
     create_app(load_settings(UNUSED)).test_client().get("/healthz")
     assert [line for line in json_lines() if line.get("message") == "metrics"] == []
+
+
+def test_log_lines_survive_what_orjson_refuses(json_lines):
+    logging.getLogger("fluxa.test").info("big", extra={"n": 2**70, "when": dt.datetime(2026, 1, 1)})
+    (line,) = [line for line in json_lines() if line.get("message") == "big"]
+    assert line["n"] == 2**70 and line["when"].startswith("2026-01-01")
