@@ -97,12 +97,15 @@ class Infra:
         return process
 
     def gunicorn(
-        self, app: str, env: Mapping[str, str], workers: int
+        self, app: str, env: Mapping[str, str], workers: int, threads: int = 1
     ) -> tuple[subprocess.Popen, str]:
-        """`gunicorn app` on a free port, once it answers."""
+        """`gunicorn app` on a free port, once it answers (`threads` > 1: gthread workers,
+        as api/gunicorn_conf.py runs the API)."""
         port = free_port()
         argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                 "--workers", str(workers), app]  # fmt: skip
+        if threads > 1:
+            argv[-1:-1] = ["--worker-class", "gthread", "--threads", str(threads)]
         process = self.start(argv, env, "gunicorn.log")
         url = f"http://127.0.0.1:{port}"
         wait_until(
