@@ -85,6 +85,39 @@ def run(infra: Infra, options: IngestOptions) -> list[Comparison]:
                 _compare(single, url, echo_url, headers, options.single_requests, options)
             )
         stop(server)
+    results += _concurrent_singles(infra, database, headers, singles, options)
+    return results
+
+
+CONCURRENT_CLIENTS = 64
+THREADS = 16
+
+
+def _concurrent_singles(
+    infra: Infra, database: str, headers: dict[str, str], singles: list[bytes],
+    options: IngestOptions,
+) -> list[Comparison]:  # fmt: skip
+    """64 clients sending one event per request, on threaded gunicorn (as deployed): Fluxa
+    (coalescing) and the peer against the echo; SQS sends per event from the emulator's
+    own request log."""
+    env = infra.environ(database)
+    settings = infra.settings(env)
+    options = dataclasses.replace(
+        options, clients=CONCURRENT_CLIENTS, between_rounds=functools.partial(_purge, settings)
+    )
+    per_client = max(4, options.single_requests // 4)
+    case = Case(f"ingest single event, {CONCURRENT_CLIENTS} clients, SQS emulator",
+                "/v1/events", singles, 1)  # fmt: skip
+    results = []
+    _, echo_url = infra.gunicorn("bench.echo:app", {}, options.gunicorn_workers, THREADS)
+    for name, app in (("Fluxa", "api.wsgi:app"), ("peer (Flask + boto3)", "bench.peer:app")):
+        server, url = infra.gunicorn(app, env, options.gunicorn_workers, THREADS)
+        label = case if name == "Fluxa" else dataclasses.replace(case, name=f"{case.name}: {name}")
+        result = _compare(label, url, echo_url, headers, per_client, options)
+        result.extra["sqs_sends_per_event"] = _sends_per_event(settings, url, headers, singles)
+        result.target = "≥ 0.30" if name == "Fluxa" else "–"
+        results.append(result)
+        stop(server)
     return results
 
 
@@ -116,3 +149,17 @@ def _compare(
         result.extra[f"{side}_p50_ms"] = round(percentile(values, 50), 1)
         result.extra[f"{side}_p99_ms"] = round(percentile(values, 99), 1)
     return result
+
+
+def _sends_per_event(
+    settings: Settings, url: str, headers: dict[str, str], singles: list[bytes]
+) -> float:
+    """Messages the input queue holds after one load from an empty queue, per event sent
+    (nothing consumes here, so one message is one send; moto's request recorder garbles
+    its lines under this much concurrency)."""
+    _purge(settings)
+    load = run_load(url + "/v1/events", headers, singles, clients=CONCURRENT_CLIENTS,
+                    per_client=4)  # fmt: skip
+    sqs, queue = sqs_client(settings), f"{settings.sqs_queue_url_prefix}/{settings.input_queue}"
+    held = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
+    return round(int(held["Attributes"]["ApproximateNumberOfMessages"]) / load.requests, 3)

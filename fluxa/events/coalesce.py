@@ -33,9 +33,10 @@ class CoalescingIngestor:
     """`EventIngestor.enqueue` with single events gathered for up to `linger_seconds`.
 
     Batches (already one message) and events whose payload needs a claim check go
-    straight through. A group closes when its linger ends, or earlier when it reaches
-    the message budget or `MAX_EVENTS_PER_MESSAGE`; it is always one message, so a
-    failed send fails the whole group and nothing of it was accepted.
+    straight through. A group closes when its linger has ended and the previous group's
+    send is done, or earlier when it reaches the message budget or
+    `MAX_EVENTS_PER_MESSAGE`; it is always one message, so a failed send fails the whole
+    group and nothing of it was accepted.
     """
 
     def __init__(self, ingestor: EventIngestor, linger_seconds: float) -> None:
@@ -43,6 +44,7 @@ class CoalescingIngestor:
         self._linger = linger_seconds
         self._budget = ingestor.limits.message_budget
         self._lock = threading.Lock()
+        self._sending = threading.Lock()
         self._open: _Group | None = None
 
     def enqueue(self, events: list[PreparedEvent], correlation_id: str) -> int:
@@ -57,13 +59,16 @@ class CoalescingIngestor:
         group, leads = self._join(events[0], correlation_id)
         if leads:
             group.closed.wait(self._linger)
-            self._close(group)
-            try:
-                self._ingestor.enqueue(group.events, group.correlation_id)
-            except BaseException as exc:
-                group.error = exc
-            finally:
-                group.sent.set()
+            # One send in flight per process: while the previous one runs, this group
+            # stays open and grows, so groups grow as the broker slows down.
+            with self._sending:
+                self._close(group)
+                try:
+                    self._ingestor.enqueue(group.events, group.correlation_id)
+                except BaseException as exc:
+                    group.error = exc
+                finally:
+                    group.sent.set()
         else:
             group.sent.wait()
         if group.error is not None:
