@@ -57,6 +57,7 @@ class MessageJournal:
         self._lock = threading.Lock()
         self._file: Any = None
         self._appended = 0
+        self._rewritten = 0
 
     @classmethod
     def load(cls, path: Path) -> MessageJournal:
@@ -89,9 +90,10 @@ class MessageJournal:
 
     def commit(self, records: Iterable[Record]) -> None:
         """Append `records` and sync them to disk; returns only once they are durable."""
-        lines = b"".join(json.dumps(record).encode() + b"\n" for record in records)
-        if not lines:
+        records = list(records)
+        if not records:
             return
+        lines = b"".join(json.dumps(record).encode() + b"\n" for record in records)
         with self._lock:
             if self._file is None:
                 self._file = open(self.path, "ab")  # noqa: SIM115 - open for the process's life
@@ -99,9 +101,11 @@ class MessageJournal:
             self._file.flush()
             os.fsync(self._file.fileno())
             self._appended += len(lines)
-            for line in lines.splitlines():
-                self._apply(json.loads(line))
-            if self._appended > COMPACT_SLACK_BYTES + self._live_bytes():
+            for record in records:
+                self._apply(record)
+            # Rewritten once the appends outgrow what the last rewrite left (about the live
+            # messages then) by the slack: the journal stays within a constant of them.
+            if self._appended > COMPACT_SLACK_BYTES + self._rewritten:
                 self._rewrite_locked(list(self.live.values()))
 
     def rewrite(self, records: Iterable[Record]) -> None:
@@ -111,13 +115,12 @@ class MessageJournal:
             self._early_deletes.clear()
             self._rewrite_locked(list(records))
 
-    def _live_bytes(self) -> int:
-        return sum(len(sent["body"]) + 200 for sent in self.live.values())
-
     def _rewrite_locked(self, records: list[Record]) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
-        write_durably(self.path, b"".join(json.dumps(r).encode() + b"\n" for r in records))
+        data = b"".join(json.dumps(record).encode() + b"\n" for record in records)
+        write_durably(self.path, data)
+        self._rewritten = len(data)
         self.live = {record["id"]: record for record in records}
         self._appended = 0
