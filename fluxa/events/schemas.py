@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from fluxa.events.hashing import CanonicalPayload, NotCanonicalizable
 from fluxa.validation import PAYLOAD_LIMITS, JsonLimitExceeded, check_structure
+from fluxa.validation.compiled import CompiledLoad
 from fluxa.validation.fields import FullMatch, Moment, Text
 
 MAX_BATCH_EVENTS = 500
@@ -35,7 +36,7 @@ class PayloadField(fields.Dict):
             raise ValidationError(f"Payload has no canonical JSON form: {exc}.") from exc
 
 
-class EventSchema(Schema):
+class EventSchema(CompiledLoad, Schema):
     """One event as a client sends it."""
 
     event_id = fields.String(
@@ -86,7 +87,7 @@ class PayloadRefSchema(Schema):
     size = fields.Integer(required=True, validate=validate.Range(min=0))
 
 
-class EventMessageSchema(Schema):
+class EventMessageSchema(CompiledLoad, Schema):
     """One event inside a processing task message (what the processor re-validates)."""
 
     event_id = fields.String(required=True, validate=FullMatch(EVENT_ID_PATTERN))
