@@ -3,8 +3,10 @@ dies, and the maintenance tasks run by a real worker with their effects checked.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -49,7 +51,12 @@ class BeatProcess:
         return self.log_path.read_text(errors="replace")
 
     def leads(self) -> bool:
-        return '"leader": true' in self.log()
+        """Whether a JSON log line of this beat says it holds the lease."""
+        for line in self.log().splitlines():
+            with contextlib.suppress(ValueError):
+                if line.startswith("{") and json.loads(line).get("leader") is True:
+                    return True
+        return False
 
     def sent(self) -> int:
         return self.log().count("Sending due task sweep-stats-outbox")
