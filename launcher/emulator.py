@@ -102,19 +102,31 @@ class RequestRecording:
 
     def requests(self) -> list[RecordedRequest]:
         """What was recorded so far, in order."""
-        recorded = []
-        for line in self._path.read_text().splitlines():
-            entry = json.loads(line)
-            body = entry.get("body") or ""
-            raw = base64.b64decode(body) if entry.get("body_encoded") else body.encode()
-            target = entry["headers"].get("X-Amz-Target", "")
-            if target.startswith("AmazonSQS."):
-                name = "SQS " + target.removeprefix("AmazonSQS.")
-            else:
-                name = f"S3 {entry['method']}"
-            recorded.append(RecordedRequest(name, raw))
-        return recorded
+        return [self._recorded(entry) for entry in _json_objects(self._path.read_text())]
+
+    @staticmethod
+    def _recorded(entry: dict[str, Any]) -> RecordedRequest:
+        body = entry.get("body") or ""
+        raw = base64.b64decode(body) if entry.get("body_encoded") else body.encode()
+        target = entry["headers"].get("X-Amz-Target", "")
+        if target.startswith("AmazonSQS."):
+            return RecordedRequest("SQS " + target.removeprefix("AmazonSQS."), raw)
+        return RecordedRequest(f"S3 {entry['method']}", raw)
 
     def counts(self) -> Counter[str]:
         """Requests by name (`SQS <Action>`, `S3 <METHOD>`)."""
         return Counter(request.name for request in self.requests())
+
+
+def _json_objects(text: str) -> list[dict[str, Any]]:
+    """The JSON objects of `text`, one after another. moto's recorder writes an entry and
+    its newline separately, so under concurrent requests two entries may share a line."""
+    decoder = json.JSONDecoder()
+    objects, position = [], 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position == len(text):
+            return objects
+        entry, position = decoder.raw_decode(text, position)
+        objects.append(entry)
