@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, Response, g, request
@@ -23,7 +24,7 @@ from prometheus_client.registry import Collector
 
 from config import Settings
 from fluxa.infra.aws import sqs_client
-from fluxa.infra.queues import queue_urls, topology
+from fluxa.infra.queues import queue_counts, queue_urls, topology
 from fluxa.ops import emf
 from fluxa.ops.emf import COUNT, MILLISECONDS, EmfMetrics
 from fluxa.ops.metric_names import HTTP_REQUEST_DURATION, HTTP_REQUESTS, QUEUE_MESSAGES
@@ -97,6 +98,8 @@ class QueueDepths(Collector):
         self._cache_seconds = cache_seconds
         self._read_at = -cache_seconds
         self._samples: list[tuple[str, str, bool, int]] = []
+        self._sqs: Any = None  # made on the first scrape, then kept
+        self._urls: dict[str, str] | None = None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         if time.monotonic() - self._read_at >= self._cache_seconds:
@@ -111,20 +114,14 @@ class QueueDepths(Collector):
 
     def _read(self) -> list[tuple[str, str, bool, int]]:
         try:
-            sqs = sqs_client(self._settings)
-            urls = queue_urls(self._settings, sqs)
+            if self._urls is None:
+                self._sqs = sqs_client(self._settings)
+                self._urls = queue_urls(self._settings, self._sqs)
             samples = []
             for spec in topology(self._settings):
-                attributes = sqs.get_queue_attributes(
-                    QueueUrl=urls[spec.name],
-                    AttributeNames=[
-                        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"
-                    ],
-                )["Attributes"]  # fmt: skip
-                visible = int(attributes["ApproximateNumberOfMessages"])
-                in_flight = int(attributes["ApproximateNumberOfMessagesNotVisible"])
-                samples.append((spec.name, "visible", spec.is_dead_letter, visible))
-                samples.append((spec.name, "in_flight", spec.is_dead_letter, in_flight))
+                counts = queue_counts(self._sqs, self._urls[spec.name])
+                samples.append((spec.name, "visible", spec.is_dead_letter, counts.visible))
+                samples.append((spec.name, "in_flight", spec.is_dead_letter, counts.in_flight))
             return samples
         except (BotoCoreError, ClientError):
             log.warning("queue depths unreadable", exc_info=True)

@@ -8,30 +8,41 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from config import Settings
-from fluxa.infra.queues import DLQ_RETENTION_SECONDS, topology
+from fluxa.infra.queues import DLQ_RETENTION_SECONDS, QueueSpec, topology
 from fluxa.migrations import upgrade
+
+
+def queue_attributes(settings: Settings, spec: QueueSpec, dlq_arn: str | None) -> dict[str, Any]:
+    """The attributes a queue of `spec` has (`RedrivePolicy` as an object; `dlq_arn`: the
+    ARN of its dead-letter queue, None for a dead-letter queue itself)."""
+    attributes: dict[str, Any] = {"VisibilityTimeout": str(settings.sqs_visibility_timeout)}
+    if spec.is_dead_letter:
+        attributes["MessageRetentionPeriod"] = str(DLQ_RETENTION_SECONDS)
+    else:
+        attributes["RedrivePolicy"] = {
+            "deadLetterTargetArn": dlq_arn,
+            "maxReceiveCount": settings.sqs_max_receive_count,
+        }
+    return attributes
 
 
 def ensure_queues(settings: Settings, sqs: Any) -> dict[str, str]:
     """Create every queue, or bring its attributes up to date; return name → URL."""
     urls: dict[str, str] = {}
-    for spec in topology(settings):
-        attributes = {"VisibilityTimeout": str(settings.sqs_visibility_timeout)}
-        if spec.is_dead_letter:
-            attributes["MessageRetentionPeriod"] = str(DLQ_RETENTION_SECONDS)
-        else:
-            dlq_arn = sqs.get_queue_attributes(
-                QueueUrl=urls[spec.dead_letter], AttributeNames=["QueueArn"]
-            )["Attributes"]["QueueArn"]
-            attributes["RedrivePolicy"] = json.dumps(
-                {
-                    "deadLetterTargetArn": dlq_arn,
-                    "maxReceiveCount": str(settings.sqs_max_receive_count),
-                }
-            )
+    arns: dict[str, str] = {}
+    for spec in topology(settings):  # dead-letter queues first: their ARNs are needed next
         url = sqs.create_queue(QueueName=spec.name)["QueueUrl"]
+        attributes = queue_attributes(settings, spec, arns.get(spec.dead_letter or ""))
+        if "RedrivePolicy" in attributes:
+            policy = attributes["RedrivePolicy"]
+            attributes["RedrivePolicy"] = json.dumps(
+                {**policy, "maxReceiveCount": str(policy["maxReceiveCount"])}
+            )
         # Attributes are set separately: CreateQueue refuses differing attributes.
         sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        arns[spec.name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         urls[spec.name] = url
     return urls
 

@@ -11,7 +11,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from config import Settings
-from fluxa.infra.queues import DLQ_RETENTION_SECONDS, QueueSpec, topology
+from fluxa.infra.provisioning import queue_attributes
+from fluxa.infra.queues import topology
 from fluxa.migrations import current_revision, head_revision
 
 
@@ -27,19 +28,6 @@ class Finding:
         return asdict(self)
 
 
-def expected_queue_attributes(settings: Settings, spec: QueueSpec, dlq_arn: str | None) -> dict:
-    """The attributes `fluxa setup` gives the queue `spec` (what the check compares)."""
-    expected: dict[str, Any] = {"VisibilityTimeout": str(settings.sqs_visibility_timeout)}
-    if spec.is_dead_letter:
-        expected["MessageRetentionPeriod"] = str(DLQ_RETENTION_SECONDS)
-    else:
-        expected["RedrivePolicy"] = {
-            "deadLetterTargetArn": dlq_arn,
-            "maxReceiveCount": settings.sqs_max_receive_count,
-        }
-    return expected
-
-
 def check_queues(settings: Settings, sqs: Any) -> list[Finding]:
     findings: list[Finding] = []
     arns: dict[str, str] = {}
@@ -51,7 +39,7 @@ def check_queues(settings: Settings, sqs: Any) -> list[Finding]:
             findings.append(Finding(f"queue {spec.name}", False, _error(exc)))
             continue
         arns[spec.name] = seen["QueueArn"]
-        expected = expected_queue_attributes(settings, spec, arns.get(spec.dead_letter or ""))
+        expected = queue_attributes(settings, spec, arns.get(spec.dead_letter or ""))
         if "RedrivePolicy" in seen:
             policy = json.loads(seen["RedrivePolicy"])
             seen["RedrivePolicy"] = {**policy, "maxReceiveCount": int(policy["maxReceiveCount"])}

@@ -46,9 +46,30 @@ def queue_urls(settings: Settings, sqs: Any) -> dict[str, str]:
     return {name: sqs.get_queue_url(QueueName=name)["QueueUrl"] for name in names}
 
 
+@dataclass(frozen=True)
+class QueueCounts:
+    """SQS's approximate counts of a queue: receivable now, and taken but not deleted."""
+
+    visible: int
+    in_flight: int
+
+    @property
+    def total(self) -> int:
+        return self.visible + self.in_flight
+
+
+def queue_counts(sqs: Any, url: str) -> QueueCounts:
+    """The queue's counts, in one GetQueueAttributes."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return QueueCounts(
+        int(attributes["ApproximateNumberOfMessages"]),
+        int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+    )
+
+
 def visible_count(sqs: Any, url: str) -> int:
     """How many messages a queue holds that a reader could receive now (approximate)."""
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"])
+    return queue_counts(sqs, url).visible

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, select, text
 
 from fluxa.events.models import events
 from fluxa.events.trail import event_trail
+from fluxa.infra.queues import queue_counts
 from fluxa.ops.alarm_rules import LONG_QUERY_SECONDS
 from fluxa.ops.metric_names import HTTP_REQUESTS
 
@@ -44,11 +45,7 @@ def read_database_load(conn: Connection) -> tuple[int, int, int]:
 
 
 def read_queue_depth(sqs: Any, url: str) -> int:
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(v) for v in attributes.values())
+    return queue_counts(sqs, url).total
 
 
 def read_api_responses(metrics_url: str, timeout: float = 3.0) -> tuple[int, int]:
