@@ -1,7 +1,11 @@
 """TradeStats from a user's trades (pure; formulas in docs/stats.md).
 
 Stats are always computed from the full set of trades, never patched, so the
-result does not depend on the order in which trades were written.
+result does not depend on the order in which trades were written. Two paths feed the
+same `document`: `calculate` adds up `Trade` objects here, and the rebuild has
+PostgreSQL add up the same sums (`fluxa.stats.sql_figures`); the sequential figures
+(streaks, and the drawdown with the P&L per day, which share its pass over the realized
+amounts) are always computed here, from sequences either path supplies.
 """
 
 from __future__ import annotations
@@ -14,112 +18,153 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from fluxa.decimals import ratio, to_str
-from fluxa.trades.pnl import RealizedEvent, net_pnl, realized_events, total_fees
+from fluxa.decimals import exact, ratio, to_str
+from fluxa.trades.pnl import RealizedEvent, realized_events, total_fees
 from fluxa.trades.trade import Status, Trade
 
 ZERO = Decimal(0)
+WIN, LOSS, BREAKEVEN = "W", "L", "-"  # a closed trade's outcome
 
 
 @dataclass
-class _SymbolTotals:
+class SymbolFigures:
+    """The sums over one symbol's trades (money realized so far; wins and losses by the
+    net P&L of closed trades)."""
+
     trades: int = 0
     closed: int = 0
     wins: int = 0
     losses: int = 0
     net_pnl: Decimal = ZERO
     fees: Decimal = ZERO
+    gross_profit: Decimal = ZERO
+    gross_loss: Decimal = ZERO
+    largest_win: Decimal | None = None
+    largest_loss: Decimal | None = None
 
 
 @dataclass
-class _Accumulator:
-    total: int = 0
-    open: int = 0
-    closed_nets: list[tuple[dt.datetime, str, Decimal]] = field(default_factory=list)
-    events: list[RealizedEvent] = field(default_factory=list)
-    fees: Decimal = ZERO
-    by_symbol: dict[str, _SymbolTotals] = field(default_factory=lambda: defaultdict(_SymbolTotals))
+class Figures:
+    """Everything a TradeStats document is made of."""
 
-    def add(self, trade: Trade) -> None:
-        self.total += 1
-        events = realized_events(trade)
-        self.events.extend(events)
-        realized = sum((e.amount for e in events), ZERO)
-        symbol = self.by_symbol[trade.symbol]
-        symbol.trades += 1
-        symbol.net_pnl += realized
-        if trade.status is Status.OPEN:
-            self.open += 1
-            realized_fees = sum((c.fees for c in trade.partial_closes), ZERO)
-        else:
-            # A closed trade's realized amounts sum to its net P&L (pnl.realized_events).
-            net = realized if events else net_pnl(trade)
-            self.closed_nets.append((trade.closed_at, trade.id, net))
-            realized_fees = total_fees(trade)
-            symbol.closed += 1
-            symbol.wins += net > 0
-            symbol.losses += net < 0
-        self.fees += realized_fees
-        symbol.fees += realized_fees
+    symbols: dict[str, SymbolFigures] = field(default_factory=dict)
+    by_day: dict[dt.date, Decimal] = field(default_factory=dict)
+    max_drawdown: Decimal = ZERO
+    longest_win_streak: int = 0
+    longest_loss_streak: int = 0
 
 
-def _streaks(nets: list[Decimal]) -> tuple[int, int]:
+def outcome(net: Decimal) -> str:
+    """WIN, LOSS or BREAKEVEN for a closed trade's net P&L."""
+    return WIN if net > 0 else LOSS if net < 0 else BREAKEVEN
+
+
+def streaks(outcomes: Iterable[str]) -> tuple[int, int]:
+    """The longest runs of WIN and of LOSS in `outcomes` (closed trades in closed order)."""
     longest_win = longest_loss = win = loss = 0
-    for net in nets:
-        win = win + 1 if net > 0 else 0
-        loss = loss + 1 if net < 0 else 0
+    for result in outcomes:
+        win = win + 1 if result == WIN else 0
+        loss = loss + 1 if result == LOSS else 0
         longest_win, longest_loss = max(longest_win, win), max(longest_loss, loss)
     return longest_win, longest_loss
 
 
-def _max_drawdown(events: list[RealizedEvent]) -> Decimal:
+@exact
+def realized_curve(
+    amounts: Iterable[tuple[dt.date, Decimal]],
+) -> tuple[dict[dt.date, Decimal], Decimal]:
+    """The P&L per UTC day and the max drawdown of the equity curve of realized amounts,
+    given in time order as (UTC day, amount)."""
+    by_day: dict[dt.date, Decimal] = {}
     equity = peak = drawdown = ZERO
-    for event in sorted(events, key=attrgetter("at", "trade_id")):
-        equity += event.amount
-        peak = max(peak, equity)
-        drawdown = max(drawdown, peak - equity)
-    return drawdown
+    for day, amount in amounts:
+        by_day[day] = by_day.get(day, ZERO) + amount
+        equity += amount
+        if equity > peak:
+            peak = equity
+        elif peak - equity > drawdown:
+            drawdown = peak - equity
+    return by_day, drawdown
 
 
-def _by_day(events: list[RealizedEvent]) -> list[dict[str, str]]:
-    days: dict[dt.date, Decimal] = defaultdict(lambda: ZERO)
-    for event in events:
-        days[event.at.astimezone(dt.UTC).date()] += event.amount
-    return [{"date": day.isoformat(), "net_pnl": to_str(days[day])} for day in sorted(days)]
-
-
+@exact
 def calculate(trades: Iterable[Trade]) -> dict[str, Any]:
     """The TradeStats document of these trades (money as decimal strings)."""
-    acc = _Accumulator()
+    figures = Figures(symbols=defaultdict(SymbolFigures))
+    closed: list[tuple[dt.datetime, str, Decimal]] = []
+    events: list[RealizedEvent] = []
     for trade in trades:
-        acc.add(trade)
-    ordered = [net for _, _, net in sorted(acc.closed_nets)]  # (closed_at, id) are unique
-    wins = [n for n in ordered if n > 0]
-    losses = [n for n in ordered if n < 0]
-    gross_profit, gross_loss = sum(wins, ZERO), sum(losses, ZERO)
-    closed = len(ordered)
-    longest_win, longest_loss = _streaks(ordered)
+        trade_events = realized_events(trade)
+        events.extend(trade_events)
+        net = _add(figures.symbols[trade.symbol], trade, trade_events)
+        if net is not None:
+            closed.append((trade.closed_at, trade.id, net))
+    in_time_order = sorted(events, key=attrgetter("at", "trade_id"))  # stable: legs in order
+    figures.by_day, figures.max_drawdown = realized_curve(
+        (e.at.astimezone(dt.UTC).date(), e.amount) for e in in_time_order
+    )
+    ordered = sorted(closed)  # (closed_at, id) are unique
+    figures.longest_win_streak, figures.longest_loss_streak = streaks(
+        outcome(net) for _, _, net in ordered
+    )
+    return document(figures)
+
+
+def _add(symbol: SymbolFigures, trade: Trade, events: list[RealizedEvent]) -> Decimal | None:
+    """Add `trade` to its symbol's sums; its net P&L when it is closed."""
+    realized = sum((e.amount for e in events), ZERO)
+    symbol.trades += 1
+    symbol.net_pnl += realized
+    if trade.status is Status.OPEN:
+        symbol.fees += sum((c.fees for c in trade.partial_closes), ZERO)
+        return None
+    # A closed trade has at least one close, and its realized amounts sum to its net P&L.
+    symbol.fees += total_fees(trade)
+    symbol.closed += 1
+    if realized > 0:
+        symbol.wins += 1
+        symbol.gross_profit += realized
+        if symbol.largest_win is None or realized > symbol.largest_win:
+            symbol.largest_win = realized
+    elif realized < 0:
+        symbol.losses += 1
+        symbol.gross_loss += realized
+        if symbol.largest_loss is None or realized < symbol.largest_loss:
+            symbol.largest_loss = realized
+    return realized
+
+
+@exact
+def document(figures: Figures) -> dict[str, Any]:
+    """The TradeStats document (money as decimal strings) of these figures."""
+    symbols = figures.symbols.values()
+    closed = sum(s.closed for s in symbols)
+    wins = sum(s.wins for s in symbols)
+    losses = sum(s.losses for s in symbols)
+    gross_profit = sum((s.gross_profit for s in symbols), ZERO)
+    gross_loss = sum((s.gross_loss for s in symbols), ZERO)
+    total = sum(s.trades for s in symbols)
     return {
-        "total_trades": acc.total,
-        "open_trades": acc.open,
+        "total_trades": total,
+        "open_trades": total - closed,
         "closed_trades": closed,
-        "wins": len(wins),
-        "losses": len(losses),
-        "breakeven": closed - len(wins) - len(losses),
-        "win_rate": to_str(ratio(Decimal(len(wins)), Decimal(closed))),
+        "wins": wins,
+        "losses": losses,
+        "breakeven": closed - wins - losses,
+        "win_rate": to_str(ratio(Decimal(wins), Decimal(closed))),
         "gross_profit": to_str(gross_profit),
         "gross_loss": to_str(gross_loss),
-        "fees": to_str(acc.fees),
-        "net_pnl": to_str(sum((e.amount for e in acc.events), ZERO)),
+        "fees": to_str(sum((s.fees for s in symbols), ZERO)),
+        "net_pnl": to_str(sum((s.net_pnl for s in symbols), ZERO)),
         "profit_factor": to_str(ratio(gross_profit, -gross_loss)),
-        "expectancy": to_str(ratio(sum(ordered, ZERO), Decimal(closed))),
-        "avg_win": to_str(ratio(gross_profit, Decimal(len(wins)))),
-        "avg_loss": to_str(ratio(gross_loss, Decimal(len(losses)))),
-        "largest_win": to_str(max(wins, default=None)),
-        "largest_loss": to_str(min(losses, default=None)),
-        "max_drawdown": to_str(_max_drawdown(acc.events)),
-        "longest_win_streak": longest_win,
-        "longest_loss_streak": longest_loss,
+        "expectancy": to_str(ratio(gross_profit + gross_loss, Decimal(closed))),
+        "avg_win": to_str(ratio(gross_profit, Decimal(wins))),
+        "avg_loss": to_str(ratio(gross_loss, Decimal(losses))),
+        "largest_win": to_str(max(_present(s.largest_win for s in symbols), default=None)),
+        "largest_loss": to_str(min(_present(s.largest_loss for s in symbols), default=None)),
+        "max_drawdown": to_str(figures.max_drawdown),
+        "longest_win_streak": figures.longest_win_streak,
+        "longest_loss_streak": figures.longest_loss_streak,
         "by_symbol": {
             name: {
                 "trades": s.trades,
@@ -129,7 +174,14 @@ def calculate(trades: Iterable[Trade]) -> dict[str, Any]:
                 "net_pnl": to_str(s.net_pnl),
                 "fees": to_str(s.fees),
             }
-            for name, s in sorted(acc.by_symbol.items())
+            for name, s in sorted(figures.symbols.items())
         },
-        "by_day": _by_day(acc.events),
+        "by_day": [
+            {"date": day.isoformat(), "net_pnl": to_str(figures.by_day[day])}
+            for day in sorted(figures.by_day)
+        ],
     }
+
+
+def _present(values: Iterable[Decimal | None]) -> list[Decimal]:
+    return [v for v in values if v is not None]

@@ -13,8 +13,8 @@ from fluxa.infra import work_trail
 from fluxa.infra.db import transaction, translated_errors
 from fluxa.stats import outbox
 from fluxa.stats import repository as stats_repository
-from fluxa.stats.calculator import calculate
-from fluxa.trades import repository as trades_repository
+from fluxa.stats.calculator import Figures, document
+from fluxa.stats.sql_figures import figures_by_user
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,11 @@ def _rebuild_locked(conn: Connection, users: list[str]) -> list[RebuildOutcome]:
         versions = outbox.current_versions(conn, users)
         stored = stats_repository.watermarks(conn, users)
         due = [u for u in users if u not in stored or stored[u] < versions.get(u, 0)]
-        computed = {
-            user: calculate(trades) for user, trades in trades_repository.stream_by_user(conn, due)
-        }
+        computed = figures_by_user(conn, due) if due else {}
         rows = [
             {
                 "user_id": u,
-                "stats": computed.get(u) or calculate([]),
+                "stats": document(computed.get(u) or Figures()),
                 "watermark": versions.get(u, 0),
             }
             for u in due

@@ -1,4 +1,4 @@
-"""Realized P&L of a trade (pure, Decimal only).
+"""Realized P&L of a trade (pure, Decimal only, never rounded: see `decimals.EXACT`).
 
 Every close — each partial close and the final exit of what remains — realizes
 (close price − entry price) × quantity × (+1 long, −1 short). A closed trade's net
@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from fluxa.decimals import exact
 from fluxa.trades.trade import Status, Trade
 
 
@@ -36,21 +37,25 @@ def leg_gross(trade: Trade, quantity: Decimal, price: Decimal) -> Decimal:
     return (price - trade.entry_price) * quantity * trade.side.direction
 
 
+@exact
 def realized_gross(trade: Trade) -> Decimal:
     """Sum over closes of (price − entry) × quantity × direction, before fees."""
     return sum((leg_gross(trade, q, p) for q, p, _, _ in close_legs(trade)), Decimal(0))
 
 
+@exact
 def total_fees(trade: Trade) -> Decimal:
     """The trade's fees plus every partial close's fees."""
     return trade.fees + sum((c.fees for c in trade.partial_closes), Decimal(0))
 
 
+@exact
 def net_pnl(trade: Trade) -> Decimal:
     """A closed trade's net P&L: realized gross minus all fees."""
     return realized_gross(trade) - total_fees(trade)
 
 
+@exact
 def realized_events(trade: Trade) -> list[RealizedEvent]:
     """What the trade realized and when: each close net of its own fees; the trade's
     own fees are realized with its last close, once it is closed.
@@ -68,6 +73,7 @@ def realized_events(trade: Trade) -> list[RealizedEvent]:
     return events
 
 
+@exact
 def realized_net(trade: Trade) -> Decimal:
     """What the trade has realized so far, after the fees realized with it."""
     return sum((event.amount for event in realized_events(trade)), Decimal(0))
