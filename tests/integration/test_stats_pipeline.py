@@ -9,6 +9,7 @@ import math
 import threading
 import time
 import uuid
+from fractions import Fraction
 
 import pytest
 
@@ -74,6 +75,20 @@ def test_stats_of_two_users_never_mix(client, auth, worker):
     a, b = wait_current(client, auth, alice), wait_current(client, auth, bob)
     assert (a["total_trades"], a["wins"], a["net_pnl"]) == (1, 1, "498.75")
     assert (b["total_trades"], b["losses"], b["net_pnl"]) == (1, 1, "-501.25")
+
+
+def test_amounts_at_the_storage_limits_give_exact_stats(client, auth, worker, engine):
+    # The largest amounts a trade may hold make a 57-digit P&L: once a rebuild rounded it
+    # to 28 digits and then failed on its ratios (InvalidOperation), every time.
+    user, most = new_user(), "999999999999999999.9999999999"
+    body = closed_body(most, quantity=most, entry_price="0.0000000001", fees=most)
+    created = client.post("/v1/trades", json=body, headers=auth(user))
+    assert created.status_code == 201, created.get_json()
+    net = (Fraction(most) - Fraction("0.0000000001")) * Fraction(most) - Fraction(most)
+    assert Fraction(created.get_json()["realized_pnl"]) == net
+    stats = wait_current(client, auth, user)
+    assert Fraction(stats["net_pnl"]) == net and Fraction(stats["avg_win"]) == round(net, 6)
+    assert without_meta(stats) == expected_stats(engine, user)
 
 
 def test_a_burst_of_writes_coalesces_into_few_rebuilds(client, auth, worker, engine, settings):
