@@ -26,6 +26,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _sqs_message_size(raw: str) -> int:
+    value = int(raw)
+    if not 1024 <= value <= 1024 * 1024:  # what SQS's MaximumMessageSize allows
+        raise ValueError("must be between 1024 and 1048576 (bytes)")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if value <= 0:
@@ -125,7 +132,9 @@ class Settings:
     sqs_visibility_timeout: int = _env("FLUXA_SQS_VISIBILITY_TIMEOUT", 900, parse=_positive_int)
     sqs_max_receive_count: int = _env("FLUXA_SQS_MAX_RECEIVE_COUNT", 5, parse=_positive_int)
     sqs_wait_time_seconds: int = _env("FLUXA_SQS_WAIT_SECONDS", 10, parse=int)
-    sqs_max_message_bytes: int = _env("FLUXA_SQS_MAX_MESSAGE_BYTES", 256 * KIB, parse=_positive_int)
+    sqs_max_message_bytes: int = _env(
+        "FLUXA_SQS_MAX_MESSAGE_BYTES", 256 * KIB, parse=_sqs_message_size
+    )
     claim_check_bytes: int = _env("FLUXA_CLAIM_CHECK_BYTES", 192 * KIB, parse=_positive_int)
 
     task_time_limit: int = _env("FLUXA_TASK_TIME_LIMIT", 300, parse=_positive_int)

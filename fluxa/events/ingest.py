@@ -94,8 +94,14 @@ def prepare_event(
 
 
 def message_size(event_message: dict[str, Any]) -> int:
-    """Bytes `event_message` adds to a task message (JSON inside kombu's JSON string body)."""
-    return len(json.dumps(json.dumps(event_message, ensure_ascii=False)).encode()) + 1
+    """Bytes `event_message` adds to a task message, exactly.
+
+    Celery writes the task's arguments as ASCII JSON (non-ASCII as \\u escapes), and kombu
+    puts that text as a JSON string into its envelope, where each `"` and `\\` gains a
+    backslash; the event also brings its `, ` separator. An emoji is thus 14 bytes.
+    """
+    text = json.dumps(event_message)
+    return len(text) + text.count('"') + text.count("\\") + 2
 
 
 def needs_claim_check(event: PreparedEvent, limits: IngestLimits) -> bool:

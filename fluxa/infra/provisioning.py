@@ -15,7 +15,12 @@ from fluxa.migrations import upgrade
 def queue_attributes(settings: Settings, spec: QueueSpec, dlq_arn: str | None) -> dict[str, Any]:
     """The attributes a queue of `spec` has (`RedrivePolicy` as an object; `dlq_arn`: the
     ARN of its dead-letter queue, None for a dead-letter queue itself)."""
-    attributes: dict[str, Any] = {"VisibilityTimeout": str(settings.sqs_visibility_timeout)}
+    attributes: dict[str, Any] = {
+        "VisibilityTimeout": str(settings.sqs_visibility_timeout),
+        # Set, not left to the default (256 KiB before 2025, 1 MiB since): the API sizes
+        # its messages to this number.
+        "MaximumMessageSize": str(settings.sqs_max_message_bytes),
+    }
     if spec.is_dead_letter:
         attributes["MessageRetentionPeriod"] = str(DLQ_RETENTION_SECONDS)
     else:

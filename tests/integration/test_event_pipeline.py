@@ -74,6 +74,19 @@ def test_single_event_is_persisted_with_its_payload_in_s3(client, worker, engine
     assert detail.get_json()["status"] == "processed"
 
 
+def test_a_batch_of_non_ascii_payloads_fits_its_messages(client, worker, engine):
+    # Each payload stays under the claim-check size (1,500 emoji, 6,000 bytes of UTF-8),
+    # but travels as \ud83d\ude00 escapes, escaped once more in kombu's envelope: 14
+    # bytes an emoji. Sized as 12, thirteen of them made a 280 KB message that SQS
+    # refused, so the same valid batch answered 503 every time.
+    source = unique_source()
+    batch = [event_body(source=source, payload={"n": i, "text": "😀" * 1500}) for i in range(30)]
+    response = client.post("/v1/events/batch", json={"events": batch})
+    assert response.status_code == 202, response.get_json()
+    ids = [item["event_id"] for item in response.get_json()["results"]]
+    assert len(wait_for_rows(engine, ids)) == 30
+
+
 def test_batch_travels_as_one_message_into_one_archive_object(client, worker, engine):
     source = unique_source()
     batch = [event_body(source=source) for _ in range(40)]

@@ -69,6 +69,7 @@ def test_queue_parameters_default_to_the_settings_numbers(template):
     parameters = template["Parameters"]
     assert parameters["SqsVisibilityTimeout"]["Default"] == defaults.sqs_visibility_timeout
     assert parameters["SqsMaxReceiveCount"]["Default"] == defaults.sqs_max_receive_count
+    assert parameters["SqsMaxMessageBytes"]["Default"] == defaults.sqs_max_message_bytes
     assert parameters["DeadLetterRetentionSeconds"]["Default"] == DLQ_RETENTION_SECONDS
 
 

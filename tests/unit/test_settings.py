@@ -20,6 +20,12 @@ def test_every_bad_variable_is_named_at_once():
     assert "\n" not in message
 
 
+@pytest.mark.parametrize("size", ["1023", "1048577"])
+def test_message_size_must_be_one_sqs_accepts(size):
+    with pytest.raises(SettingsError, match="FLUXA_SQS_MAX_MESSAGE_BYTES"):
+        load_settings({"FLUXA_SQS_MAX_MESSAGE_BYTES": size})
+
+
 def test_visibility_timeout_must_cover_the_longest_hold():
     with pytest.raises(SettingsError, match="FLUXA_SQS_VISIBILITY_TIMEOUT"):
         load_settings(
