@@ -1,11 +1,12 @@
-"""Coalesced sends: single events of concurrent requests ride in one task message.
+"""Coalesced sends: the events of concurrent requests ride in one task message.
 
 A webhook-style producer sends events one per request; one broker send per request is
-what bounds that path (a round trip, and on SQS a billed request, per event). Here the
-first event of a quiet moment waits up to `linger` seconds for others; whatever arrived
-meanwhile is sent as one message, and each request returns only once the message that
-carries its event was accepted. If that send fails, every request of the group gets the
-error: none of their events was sent, so none was accepted.
+what bounds that path (a round trip, and on SQS a billed request, per event), and it
+bounds batches too where the broker is slow. Here the first request of a quiet moment
+waits up to `linger` seconds for others; whatever arrived meanwhile is sent as one
+message, and each request returns only once the message that carries its events was
+accepted. A request's events always travel together, so if that send fails, every
+request of the group gets the error: none of their events was sent, none was accepted.
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ class _Group:
 
 
 class CoalescingIngestor:
-    """`EventIngestor.enqueue` with single events gathered for up to `linger_seconds`.
+    """`EventIngestor.enqueue` with requests gathered for up to `linger_seconds`.
 
-    Batches (already one message) and events whose payload needs a claim check go
-    straight through. A group closes when its linger has ended and the previous group's
-    send is done, or earlier when it reaches the message budget or
-    `MAX_EVENTS_PER_MESSAGE`; it is always one message, so a failed send fails the whole
-    group and nothing of it was accepted.
+    A request whose events fit one message joins the open group as a whole; one that
+    needs more than a message, or a claim check, goes straight through. A group closes
+    when its linger has ended and the previous group's send is done, or earlier when the
+    next request would pass the message budget or `MAX_EVENTS_PER_MESSAGE`; it is always
+    one message, so a failed send fails the whole group and nothing of it was accepted.
     """
 
     def __init__(self, ingestor: EventIngestor, linger_seconds: float) -> None:
@@ -50,13 +51,9 @@ class CoalescingIngestor:
     def enqueue(self, events: list[PreparedEvent], correlation_id: str) -> int:
         """Send `events`; return how many messages this call sent (0 when another
         request's send carried its event). Raises what the send raised."""
-        if (
-            self._linger <= 0
-            or len(events) != 1
-            or needs_claim_check(events[0], self._ingestor.limits)
-        ):
+        if not self._may_join(events):
             return self._ingestor.enqueue(events, correlation_id)
-        group, leads = self._join(events[0], correlation_id)
+        group, leads = self._join(events, correlation_id)
         if leads:
             group.closed.wait(self._linger)
             # One send in flight per process: while the previous one runs, this group
@@ -75,13 +72,24 @@ class CoalescingIngestor:
             raise group.error
         return 1 if leads else 0
 
-    def _join(self, event: PreparedEvent, correlation_id: str) -> tuple[_Group, bool]:
-        """Add `event` to the open group (the first event opens one and leads it)."""
+    def _may_join(self, events: list[PreparedEvent]) -> bool:
+        """Whether `events` fit one message as they are (no claim check)."""
+        limits = self._ingestor.limits
+        return (
+            self._linger > 0
+            and 0 < len(events) <= MAX_EVENTS_PER_MESSAGE
+            and not any(needs_claim_check(event, limits) for event in events)
+            and sum(event.size for event in events) <= self._budget
+        )
+
+    def _join(self, events: list[PreparedEvent], correlation_id: str) -> tuple[_Group, bool]:
+        """Add `events` to the open group (the first request opens one and leads it)."""
+        size = sum(event.size for event in events)
         with self._lock:
             group = self._open
             full = group is not None and (
-                group.size + event.size > self._budget
-                or len(group.events) >= MAX_EVENTS_PER_MESSAGE
+                group.size + size > self._budget
+                or len(group.events) + len(events) > MAX_EVENTS_PER_MESSAGE
             )
             if full:
                 self._open = None
@@ -90,8 +98,8 @@ class CoalescingIngestor:
             leads = group is None
             if group is None:
                 group = self._open = _Group(correlation_id)
-            group.events.append(event)
-            group.size += event.size
+            group.events.extend(events)
+            group.size += size
             return group, leads
 
     def _close(self, group: _Group) -> None:

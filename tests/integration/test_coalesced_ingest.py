@@ -35,10 +35,10 @@ def api(environ, settings, tmp_path_factory):
         yield url
 
 
-def post_all(url, bodies, headers, extra_headers=None):
+def post_all(url, bodies, headers, extra_headers=None, path="/v1/events"):
     def post(i):
         return requests.post(
-            f"{url}/v1/events", json=bodies[i], timeout=30,
+            f"{url}{path}", json=bodies[i], timeout=30,
             headers={**headers, **(extra_headers(i) if extra_headers else {})},
         )  # fmt: skip
 
@@ -64,6 +64,29 @@ def test_concurrent_single_events_share_few_sends_and_each_is_persisted_once(
     print(f"\n{EVENTS} concurrent single events: {sends} SQS sends")
 
 
+def test_concurrent_batches_share_sends_and_each_batch_travels_whole(
+    api, headers, emulator, engine, worker
+):
+    source = f"coalesce-batch-{uuid.uuid4().hex[:6]}"
+    batches = [{"events": [event_body(source=source) for _ in range(20)]} for _ in range(32)]
+    with RequestRecording(emulator) as recording:
+        responses = post_all(api, batches, headers, path="/v1/events/batch")
+        sends = recording.counts()["SQS SendMessage"]
+    assert [r.status_code for r in responses] == [202] * 32
+    assert sends < 32, f"{sends} sends for 32 batches"
+    ids = [[item["event_id"] for item in r.json()["results"]] for r in responses]
+    every_id = [event_id for batch in ids for event_id in batch]
+    rows = {row.event_id: row for row in wait_for_rows(engine, every_id, timeout=60)}
+    assert len(rows_for(engine, source=source)) == 32 * 20
+    for batch, response in zip(ids, responses, strict=True):
+        # One message, so one archive object; each event keeps its request's correlation id.
+        assert len({rows[event_id].archive_key for event_id in batch}) == 1
+        assert {rows[event_id].correlation_id for event_id in batch} == {
+            response.json()["correlation_id"]
+        }
+    print(f"\n32 concurrent batches of 20: {sends} SQS sends")
+
+
 def test_a_broker_failure_answers_503_to_every_request_of_the_send(
     environ, settings, headers, engine, tmp_path
 ):
@@ -75,8 +98,10 @@ def test_a_broker_failure_answers_503_to_every_request_of_the_send(
     }
     source = f"coalesce-down-{uuid.uuid4().hex[:6]}"
     bodies = [event_body(source=source) for _ in range(40)]
+    batches = [{"events": [event_body(source=source) for _ in range(5)]} for _ in range(8)]
     with gunicorn(broken, tmp_path / "api.log", workers=1) as url:
         responses = post_all(url, bodies, headers)
+        responses += post_all(url, batches, headers, path="/v1/events/batch")
     assert {r.status_code for r in responses} == {503}
     assert all(r.headers["Content-Type"] == "application/problem+json" for r in responses)
     assert rows_for(engine, source=source) == []

@@ -84,12 +84,28 @@ def test_the_message_budget_closes_a_group_early():
     assert sum(len(send) for send in ingestor.sends) == 40
 
 
+def test_concurrent_batches_share_messages_each_batch_whole_in_one():
+    ingestor = RecordingIngestor(LIMITS)
+    batches = [[prepared() for _ in range(20)] for _ in range(24)]
+
+    coalescer = CoalescingIngestor(ingestor, linger_seconds=0.02)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda batch: coalescer.enqueue(batch, "c"), batches))
+    sends = [set(send) for send in ingestor.sends]
+    for batch in batches:
+        ids = {e.event_id for e in batch}
+        assert sum(1 for send in sends if ids <= send) == 1  # whole, in exactly one send
+    assert sum(len(send) for send in sends) == 24 * 20
+    assert len(sends) < 24
+
+
 @pytest.mark.parametrize(
     ("linger", "events", "why"),
-    [(0.0, [prepared()], "coalescing off"), (0.05, [prepared(), prepared()], "a batch"),
-     (0.05, [prepared(70 * 1024)], "a claim-checked payload")],
+    [(0.0, [prepared()], "coalescing off"),
+     (0.05, [prepared(70 * 1024)], "a claim-checked payload"),
+     (0.05, [prepared(60 * 1024) for _ in range(5)], "more than one message holds")],
 )  # fmt: skip
 def test_what_goes_straight_through(linger, events, why):
     ingestor = RecordingIngestor(LIMITS)
-    assert CoalescingIngestor(ingestor, linger_seconds=linger).enqueue(events, "c") == 1, why
-    assert ingestor.sends == [[e.event_id for e in events]]
+    CoalescingIngestor(ingestor, linger_seconds=linger).enqueue(events, "c")
+    assert ingestor.sends == [[e.event_id for e in events]], why
