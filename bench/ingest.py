@@ -19,6 +19,8 @@ from config import Settings
 from fluxa.infra.aws import sqs_client
 
 BATCH = 100
+CONCURRENT_CLIENTS = 64
+THREADS = 16  # gunicorn's gthread workers, as api/gunicorn_conf.py runs the API
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def run(infra: Infra, options: IngestOptions) -> list[Comparison]:
     if redis_available():
         brokers["Redis"] = {"FLUXA_BROKER_URL": "redis://127.0.0.1:6379/15"}
     database = infra.fresh_database()
-    _, echo_url = infra.gunicorn("bench.echo:app", {}, options.gunicorn_workers)
+    # Threaded workers on both sides, as api/gunicorn_conf.py runs the API.
+    _, echo_url = infra.gunicorn("bench.echo:app", {}, options.gunicorn_workers, THREADS)
     token = infra.issuer.mint("bench-client", scopes=("fluxa/events.write",), ttl_seconds=7200)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     batches = [json.dumps({"events": [_event() for _ in range(BATCH)]}).encode() for _ in range(8)]
@@ -74,7 +77,7 @@ def run(infra: Infra, options: IngestOptions) -> list[Comparison]:
     for broker, overrides in brokers.items():
         env = infra.environ(database, **overrides)
         settings = infra.settings(env)
-        server, url = infra.gunicorn("api.wsgi:app", env, options.gunicorn_workers)
+        server, url = infra.gunicorn("api.wsgi:app", env, options.gunicorn_workers, THREADS)
         # Nothing consumes here, and the emulator slows with queue depth: empty it each round.
         options = dataclasses.replace(options, between_rounds=functools.partial(_purge, settings))
         batch = Case(f"ingest batch of {BATCH}, {broker}", "/v1/events/batch", batches, BATCH)
@@ -87,10 +90,6 @@ def run(infra: Infra, options: IngestOptions) -> list[Comparison]:
         stop(server)
     results += _concurrent_singles(infra, database, headers, singles, options)
     return results
-
-
-CONCURRENT_CLIENTS = 64
-THREADS = 16
 
 
 def _concurrent_singles(
