@@ -128,21 +128,36 @@ class EventProcessor:
         """
         checked, rejected = partition(raw_events)
         with translated_errors(), self._engine.connect() as conn:
+            # A read alone needs no transaction (and its BEGIN and ROLLBACK round trips).
+            conn.execution_options(isolation_level="AUTOCOMMIT")
             present = repository.existing_ids(conn, (e.event_id for e in checked))
         result = ProcessResult(already_present=sorted(present), rejected=rejected)
         fresh = [e for e in checked if e.event_id not in present]
         fresh = self._load_claimed_payloads(fresh, result.rejected)
         if not fresh:
             return result
-        rows = self._archive(fresh, delivery)
-        with transaction(self._engine) as conn:
-            inserted_ids = repository.insert_events(conn, rows)
-            result.inserted = [e for e in fresh if e.event_id in inserted_ids]
-            trail.record(conn, trail.replay_rows([e.message for e in result.inserted], delivery))
+        inserted_ids = self._insert(fresh, self._archive(fresh, delivery), delivery)
+        result.inserted = [e for e in fresh if e.event_id in inserted_ids]
         result.already_present += sorted(
             e.event_id for e in fresh if e.event_id not in inserted_ids
         )
         return result
+
+    def _insert(
+        self, fresh: list[CheckedEvent], rows: list[dict[str, Any]], delivery: Delivery
+    ) -> set[str]:
+        """Insert the rows; the ids inserted. A replay's trail rows share its transaction;
+        otherwise the insert is one statement, atomic alone, sent without BEGIN and COMMIT
+        (two round trips a message)."""
+        if not delivery.dead_letter:
+            with translated_errors(), self._engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                return repository.insert_events(conn, rows)
+        with transaction(self._engine) as conn:
+            inserted_ids = repository.insert_events(conn, rows)
+            persisted = [e.message for e in fresh if e.event_id in inserted_ids]
+            trail.record(conn, trail.replay_rows(persisted, delivery))
+        return inserted_ids
 
     def record_dead_letters(self, rejected: Sequence[RejectedEvent], delivery: Delivery) -> None:
         """Best effort: the trail of events that went to the DLQ (skipped if the DB is down)."""
