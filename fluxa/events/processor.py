@@ -128,8 +128,6 @@ class EventProcessor:
         """
         checked, rejected = partition(raw_events)
         with translated_errors(), self._engine.connect() as conn:
-            # A read alone needs no transaction (and its BEGIN and ROLLBACK round trips).
-            conn.execution_options(isolation_level="AUTOCOMMIT")
             present = repository.existing_ids(conn, (e.event_id for e in checked))
         result = ProcessResult(already_present=sorted(present), rejected=rejected)
         fresh = [e for e in checked if e.event_id not in present]
