@@ -42,7 +42,7 @@ class Drained:
 
 
 def run(infra: Infra, options: ProcessingOptions) -> list[Comparison]:
-    speed = Comparison("processing, pre-queued", "events/s", True, "≥ 0.70")
+    speed = Comparison("processing, pre-queued", "events/s", True, "≥ 0.80")
     rss: list[tuple[float, float]] = []
     for _ in range(options.rounds):
         fluxa = _fluxa_round(infra, options.events, options.concurrency)
