@@ -56,6 +56,11 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = _Parser()
 
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        """As flask-smorest's; a schema class is instantiated here, once, where webargs
+        would instantiate it again on every request."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
     def problems(self, *statuses: int) -> Callable[[F], F]:
         """Document that the view may answer each of `statuses` with a problem document
         (and, as every operation may, the server's 414 and 431; api/gunicorn_conf.py)."""

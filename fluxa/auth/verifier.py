@@ -8,6 +8,7 @@ from typing import Any
 import jwt
 
 from fluxa.auth.principal import Principal
+from fluxa.auth.token_cache import VerifiedTokens
 from fluxa.errors import InvalidTokenError
 
 ALGORITHM = "RS256"
@@ -18,12 +19,23 @@ MAX_SUB_LENGTH = 256
 class TokenVerifier:
     """Checks a bearer token and returns its `Principal`, or raises `InvalidTokenError`."""
 
-    def __init__(self, *, issuer: str, client_id: str, key_for: Callable[[str], Any]) -> None:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        client_id: str,
+        key_for: Callable[[str], Any],
+        verified: VerifiedTokens | None = None,
+    ) -> None:
         self._issuer = issuer
         self._client_id = client_id
         self._key_for = key_for
+        self._verified = verified or VerifiedTokens()
 
     def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            return known
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -34,7 +46,9 @@ class TokenVerifier:
         if not isinstance(kid, str):
             raise InvalidTokenError("token has no key id (kid)")
         claims = self._decode(token, self._key_for(kid))
-        return self._principal(claims)
+        principal = self._principal(claims)
+        self._verified.put(token, principal, valid_until=claims["exp"] + LEEWAY_SECONDS)
+        return principal
 
     def _decode(self, token: str, key: Any) -> dict[str, Any]:
         try:
