@@ -20,7 +20,7 @@ from fluxa.infra.aws import sqs_client
 
 BATCH = 100
 CONCURRENT_CLIENTS = 64
-THREADS = 16  # gunicorn's gthread workers, as api/gunicorn_conf.py runs the API
+THREADS = 32  # gunicorn's gthread workers, as api/gunicorn_conf.py runs the API
 
 
 @dataclass(frozen=True)
