@@ -18,6 +18,10 @@ from fluxa.events.ingest import EventIngestor, PreparedEvent, needs_claim_check
 
 #: At most this many events share one message (and one archive object).
 MAX_EVENTS_PER_MESSAGE = 500
+#: A request of at least this many events already spreads a send's cost: it does not
+#: linger, it only waits behind the send in flight (a lone client's batches would
+#: otherwise each wait the linger for nobody).
+LINGER_BELOW_EVENTS = 10
 
 
 @dataclass
@@ -35,7 +39,8 @@ class CoalescingIngestor:
 
     A request whose events fit one message joins the open group as a whole; one that
     needs more than a message, or a claim check, goes straight through. A group closes
-    when its linger has ended and the previous group's send is done, or earlier when the
+    when its linger has ended (a leader of `LINGER_BELOW_EVENTS` or more does not linger)
+    and the previous group's send is done, or earlier when the
     next request would pass the message budget or `MAX_EVENTS_PER_MESSAGE`; it is always
     one message, so a failed send fails the whole group and nothing of it was accepted.
     """
@@ -55,7 +60,8 @@ class CoalescingIngestor:
             return self._ingestor.enqueue(events, correlation_id)
         group, leads = self._join(events, correlation_id)
         if leads:
-            group.closed.wait(self._linger)
+            if len(events) < LINGER_BELOW_EVENTS:
+                group.closed.wait(self._linger)
             # One send in flight per process: while the previous one runs, this group
             # stays open and grows, so groups grow as the broker slows down.
             with self._sending:

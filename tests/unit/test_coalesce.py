@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -18,13 +19,17 @@ from tests.support.builders import event_body
 class RecordingIngestor:
     """Records each send's events; fails the sends whose number is in `failing`."""
 
-    def __init__(self, limits: IngestLimits, failing: set[int] = frozenset()) -> None:
+    def __init__(
+        self, limits: IngestLimits, failing: set[int] = frozenset(), seconds: float = 0.0
+    ) -> None:
         self.limits = limits
         self.sends: list[list[str]] = []
         self.failing = failing
+        self.seconds = seconds  # how long a send takes (a broker's round trip)
         self._lock = threading.Lock()
 
     def enqueue(self, events, correlation_id):
+        time.sleep(self.seconds)
         with self._lock:
             self.sends.append([e.event_id for e in events])
             number = len(self.sends)
@@ -85,7 +90,9 @@ def test_the_message_budget_closes_a_group_early():
 
 
 def test_concurrent_batches_share_messages_each_batch_whole_in_one():
-    ingestor = RecordingIngestor(LIMITS)
+    # Batches do not linger: they share a message with what arrives while the previous
+    # send is on its way.
+    ingestor = RecordingIngestor(LIMITS, seconds=0.01)
     batches = [[prepared() for _ in range(20)] for _ in range(24)]
 
     coalescer = CoalescingIngestor(ingestor, linger_seconds=0.02)
@@ -109,3 +116,13 @@ def test_what_goes_straight_through(linger, events, why):
     ingestor = RecordingIngestor(LIMITS)
     CoalescingIngestor(ingestor, linger_seconds=linger).enqueue(events, "c")
     assert ingestor.sends == [[e.event_id for e in events]], why
+
+
+def test_a_batch_alone_is_sent_without_lingering():
+    ingestor = RecordingIngestor(LIMITS)
+    coalescer = CoalescingIngestor(ingestor, linger_seconds=3600)
+    batch = [prepared() for _ in range(10)]
+    sender = threading.Thread(target=coalescer.enqueue, args=(batch, "c"), daemon=True)
+    sender.start()
+    sender.join(timeout=30)  # an hour's linger would still be waiting
+    assert not sender.is_alive() and ingestor.sends == [[e.event_id for e in batch]]
