@@ -29,7 +29,7 @@ def headers(dev_issuer):
 
 @pytest.fixture(scope="module")
 def api(environ, settings, tmp_path_factory):
-    """One gunicorn process (all requests can share messages), its threads (api/gunicorn_conf.py)."""
+    """One gunicorn process (all requests can share messages), threaded as deployed."""
     env = {**environ, "FLUXA_INGEST_LINGER_SECONDS": LINGER}
     with gunicorn(env, tmp_path_factory.mktemp("coalesce") / "api.log", workers=1) as url:
         yield url
