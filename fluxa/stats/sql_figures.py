@@ -19,12 +19,21 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterator
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fluxa.stats.calculator import Figures, SymbolFigures, realized_curve, streaks
+from fluxa.stats.calculator import (
+    BREAKEVEN,
+    LOSS,
+    WIN,
+    Figures,
+    SymbolFigures,
+    realized_curve,
+    streaks,
+)
 
 # One row per trade: what its partial closes realized (net of their fees), the final exit
 # (on what the partials left), and the trade's own fees once it is closed.
@@ -58,8 +67,10 @@ SELECT user_id, symbol, count(*) AS trades, count(*) FILTER (WHERE closed) AS cl
        coalesce(sum(realized) FILTER (WHERE closed AND realized < 0), 0) AS gross_loss,
        max(realized) FILTER (WHERE closed AND realized > 0) AS largest_win,
        min(realized) FILTER (WHERE closed AND realized < 0) AS largest_loss,
-       string_agg(CASE WHEN realized > 0 THEN 'W' WHEN realized < 0 THEN 'L' ELSE '-' END,
-                  '' ORDER BY closed_at, id COLLATE "C") FILTER (WHERE closed) AS outcomes
+       string_agg(CASE WHEN realized > 0 THEN '{WIN}' WHEN realized < 0 THEN '{LOSS}'
+                       ELSE '{BREAKEVEN}' END,
+                  '' ORDER BY closed_at, id COLLATE "C") FILTER (WHERE closed) AS outcomes,
+       GROUPING(symbol) = 1 AS whole_user
 FROM per_trade GROUP BY GROUPING SETS ((user_id, symbol), (user_id))
 """
 
@@ -104,12 +115,13 @@ def figures_by_user(conn: Connection, user_ids: list[str], batch: int = 5000) ->
     """The figures of those users who have trades (run inside one snapshot)."""
     params = {"users": user_ids}
     # The planner guesses 100 partial closes per trade (jsonb_array_elements), so it would
-    # compile these queries with JIT: some 300 ms each, for queries that run in 10 ms.
+    # compile these queries with JIT (on by default, as on RDS): 300 ms each, measured for
+    # 10,000 trades, against 40 to 60 ms to run them.
     conn.execute(text("SET LOCAL jit = off"))
     figures: dict[str, Figures] = {}
     for row in conn.execute(text(_SYMBOLS), params):
         user = figures.setdefault(row.user_id, Figures())
-        if row.symbol is None:  # the user's row of the grouping sets
+        if row.whole_user:  # the row of all the user's trades: the streaks
             user.longest_win_streak, user.longest_loss_streak = streaks(row.outcomes or "")
         else:
             user.symbols[row.symbol] = _symbol(row)
@@ -121,18 +133,8 @@ def figures_by_user(conn: Connection, user_ids: list[str], batch: int = 5000) ->
 
 
 def _symbol(row: Any) -> SymbolFigures:
-    return SymbolFigures(
-        trades=row.trades,
-        closed=row.closed,
-        wins=row.wins,
-        losses=row.losses,
-        net_pnl=row.net_pnl,
-        fees=row.fees,
-        gross_profit=row.gross_profit,
-        gross_loss=row.gross_loss,
-        largest_win=row.largest_win,
-        largest_loss=row.largest_loss,
-    )
+    """A symbol's row of `_SYMBOLS`, whose columns are named as the figures are."""
+    return SymbolFigures(**{f.name: getattr(row, f.name) for f in fields(SymbolFigures)})
 
 
 def _first(row: Any) -> str:

@@ -158,7 +158,8 @@ def list_page(
 
 
 def stream_for_user(conn: Connection, user_id: str, batch: int = 1000) -> Iterator[Trade]:
-    """Every trade of the user, fetched in batches (bounded memory on the driver side)."""
+    """Every trade of the user, fetched in batches (bounded memory on the driver side):
+    the input of the pure stats calculator, against which the rebuild's SQL is checked."""
     for _, user_trades in stream_by_user(conn, [user_id], batch):
         yield from user_trades
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fluxa.stats.calculator import calculate
+from fluxa.stats.calculator import calculate, realized_curve, streaks
 from fluxa.trades.trade import PartialClose, Side, Trade
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
@@ -109,3 +109,12 @@ def test_stats_do_not_depend_on_the_order_trades_are_read(specs, rnd):
     shuffled = trades[:]
     rnd.shuffle(shuffled)
     assert calculate(shuffled) == calculate(trades)
+
+
+def test_streaks_and_the_realized_curve_from_their_sequences():
+    # What the SQL path feeds the calculator: outcomes in closed order, amounts in time order.
+    assert streaks("WWL-LLLW") == (2, 3)
+    assert streaks("") == (0, 0)
+    d1, d2 = dt.date(2026, 1, 5), dt.date(2026, 1, 6)
+    by_day, drawdown = realized_curve([(d1, D(10)), (d1, D(-5)), (d2, D(-8)), (d2, D(19))])
+    assert by_day == {d1: D(5), d2: D(11)} and drawdown == D(13)
