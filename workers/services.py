@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 
 from celery import Celery
 from sqlalchemy import Engine
@@ -33,7 +34,7 @@ class WorkerServices:
     payload_store: S3ObjectStore
     image_store: S3ImageStore
 
-    @property
+    @cached_property
     def event_processor(self) -> EventProcessor:
         return EventProcessor(self.engine, self.payload_store)
 

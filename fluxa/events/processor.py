@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from fluxa.errors import (
     SchemaValidationError,
 )
 from fluxa.events import repository, trail
-from fluxa.events.archive import build_archive
+from fluxa.events.archive import Archive, build_archive
 from fluxa.events.hashing import canonical_of, sha256_hex
 from fluxa.events.schemas import EventMessageSchema
 from fluxa.events.trail import Delivery
@@ -118,6 +119,8 @@ class EventProcessor:
     def __init__(self, engine: Engine, store: S3ObjectStore) -> None:
         self._engine = engine
         self._store = store
+        # The archive's PUT runs beside the insert (`_store_and_insert`); one at a time.
+        self._uploads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-put")
 
     def process(self, raw_events: Sequence[Any], delivery: Delivery) -> ProcessResult:
         """Process a message's events.
@@ -134,27 +137,43 @@ class EventProcessor:
         fresh = self._load_claimed_payloads(fresh, result.rejected)
         if not fresh:
             return result
-        inserted_ids = self._insert(fresh, self._archive(fresh, delivery), delivery)
+        archive, rows = self._archive(fresh, delivery)
+        inserted_ids = self._store_and_insert(archive, fresh, rows, delivery)
         result.inserted = [e for e in fresh if e.event_id in inserted_ids]
         result.already_present += sorted(
             e.event_id for e in fresh if e.event_id not in inserted_ids
         )
         return result
 
-    def _insert(
-        self, fresh: list[CheckedEvent], rows: list[dict[str, Any]], delivery: Delivery
+    def _store_and_insert(
+        self,
+        archive: Archive | None,
+        fresh: list[CheckedEvent],
+        rows: list[dict[str, Any]],
+        delivery: Delivery,
     ) -> set[str]:
-        """Insert the rows; the ids inserted. A replay's trail rows share its transaction;
-        otherwise the insert is one statement, atomic alone, sent without BEGIN and COMMIT
-        (two round trips a message)."""
-        if not delivery.dead_letter:
-            with translated_errors(), self._engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT")
-                return repository.insert_events(conn, rows)
-        with transaction(self._engine) as conn:
-            inserted_ids = repository.insert_events(conn, rows)
-            persisted = [e.message for e in fresh if e.event_id in inserted_ids]
-            trail.record(conn, trail.replay_rows(persisted, delivery))
+        """Insert the rows while the archive is stored; the ids inserted.
+
+        The archive's key comes from its content, so the rows can name it before it is
+        written: the PUT runs beside the insert, and the transaction commits only once the
+        PUT succeeded. No committed row lacks its object; a failed PUT rolls the insert
+        back and the message is retried. A replay's trail rows share the transaction.
+        """
+        upload = None
+        if archive is not None:
+            upload = self._uploads.submit(
+                self._store.put, archive.key, archive.body, content_type="application/x-ndjson"
+            )
+        try:
+            with transaction(self._engine) as conn:
+                inserted_ids = repository.insert_events(conn, rows)
+                persisted = [e.message for e in fresh if e.event_id in inserted_ids]
+                trail.record(conn, trail.replay_rows(persisted, delivery))
+                if upload is not None:
+                    upload.result()  # raises what the PUT raised: the insert rolls back
+        finally:
+            if upload is not None:
+                wait([upload])  # no PUT outlives its attempt
         return inserted_ids
 
     def record_dead_letters(self, rejected: Sequence[RejectedEvent], delivery: Delivery) -> None:
@@ -195,19 +214,22 @@ class EventProcessor:
             loaded.append(CheckedEvent(event.message, canonical))
         return loaded
 
-    def _archive(self, events: list[CheckedEvent], delivery: Delivery) -> list[dict[str, Any]]:
-        """Store inline payloads in one archive object; return the rows to insert."""
+    def _archive(
+        self, events: list[CheckedEvent], delivery: Delivery
+    ) -> tuple[Archive | None, list[dict[str, Any]]]:
+        """The archive object of the inline payloads (None when there are none), and the
+        rows to insert, which name where each payload is stored."""
         inline = [e for e in events if e.message["payload_ref"] is None]
         positions: dict[str, tuple[str, int]] = {}
+        archive = None
         if inline:
             day = min(e.message["accepted_at"] for e in inline).astimezone(dt.UTC).date()
             archive = build_archive([(e.event_id, e.canonical or b"") for e in inline], day)
-            self._store.put(archive.key, archive.body, content_type="application/x-ndjson")
             positions = {entry.event_id: (archive.key, entry.offset) for entry in archive.entries}
         for event in events:
             if event.message["payload_ref"] is not None:
                 positions[event.event_id] = (event.message["payload_ref"]["key"], 0)
-        return [_row(event, delivery, *positions[event.event_id]) for event in events]
+        return archive, [_row(event, delivery, *positions[event.event_id]) for event in events]
 
 
 def _row(event: CheckedEvent, delivery: Delivery, archive_key: str, offset: int) -> dict[str, Any]:
