@@ -56,9 +56,10 @@ class CoalescingIngestor:
     def enqueue(self, events: list[PreparedEvent], correlation_id: str) -> int:
         """Send `events`; return how many messages this call sent (0 when another
         request's send carried its event). Raises what the send raised."""
-        if not self._may_join(events):
+        size = sum(event.size for event in events)
+        if not self._may_join(events, size):
             return self._ingestor.enqueue(events, correlation_id)
-        group, leads = self._join(events, correlation_id)
+        group, leads = self._join(events, size, correlation_id)
         if leads:
             if len(events) < LINGER_BELOW_EVENTS:
                 group.closed.wait(self._linger)
@@ -78,19 +79,21 @@ class CoalescingIngestor:
             raise group.error
         return 1 if leads else 0
 
-    def _may_join(self, events: list[PreparedEvent]) -> bool:
-        """Whether `events` fit one message as they are (no claim check)."""
+    def _may_join(self, events: list[PreparedEvent], size: int) -> bool:
+        """Whether `events` (`size` bytes) fit one message as they are (no claim check)."""
         limits = self._ingestor.limits
         return (
             self._linger > 0
             and 0 < len(events) <= MAX_EVENTS_PER_MESSAGE
             and not any(needs_claim_check(event, limits) for event in events)
-            and sum(event.size for event in events) <= self._budget
+            and size <= self._budget
         )
 
-    def _join(self, events: list[PreparedEvent], correlation_id: str) -> tuple[_Group, bool]:
-        """Add `events` to the open group (the first request opens one and leads it)."""
-        size = sum(event.size for event in events)
+    def _join(
+        self, events: list[PreparedEvent], size: int, correlation_id: str
+    ) -> tuple[_Group, bool]:
+        """Add `events` (`size` bytes) to the open group (the first request opens one and
+        leads it)."""
         with self._lock:
             group = self._open
             full = group is not None and (

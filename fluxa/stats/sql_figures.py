@@ -35,21 +35,24 @@ from fluxa.stats.calculator import (
     streaks,
 )
 
+# +1 long, −1 short (fluxa.trades.trade.Side.direction).
+_DIRECTION = "CASE t.side WHEN 'long' THEN 1 ELSE -1 END"
+
 # One row per trade: what its partial closes realized (net of their fees), the final exit
 # (on what the partials left), and the trade's own fees once it is closed.
-_PER_TRADE = """
+_PER_TRADE = f"""
 per_trade AS (
   SELECT t.user_id, t.id, t.symbol, t.closed_at, t.status = 'closed' AS closed,
          p.net + CASE WHEN t.exit_price IS NULL THEN 0
                       ELSE (t.exit_price - t.entry_price) * (t.quantity - p.quantity)
-                           * CASE t.side WHEN 'long' THEN 1 ELSE -1 END END
+                           * {_DIRECTION} END
            - CASE WHEN t.status = 'closed' THEN t.fees ELSE 0 END AS realized,
          p.fees + CASE WHEN t.status = 'closed' THEN t.fees ELSE 0 END AS fees
   FROM trades t
   CROSS JOIN LATERAL (
     SELECT coalesce(sum((c->>'quantity')::numeric), 0) AS quantity,
            coalesce(sum(((c->>'price')::numeric - t.entry_price) * (c->>'quantity')::numeric
-                         * CASE t.side WHEN 'long' THEN 1 ELSE -1 END
+                         * {_DIRECTION}
                          - (c->>'fees')::numeric), 0) AS net,
            coalesce(sum((c->>'fees')::numeric), 0) AS fees
     FROM jsonb_array_elements(t.partial_closes) AS c
@@ -76,11 +79,11 @@ FROM per_trade GROUP BY GROUPING SETS ((user_id, symbol), (user_id))
 
 # Every realized amount with its moment: each partial close (in list order) and the
 # final exit; a closed trade's own fees go with its latest close (the first of equals).
-_EVENTS = """
+_EVENTS = f"""
 WITH legs AS (
   SELECT t.user_id, t.id, c.leg, (c.close->>'closed_at')::timestamptz AS at,
          ((c.close->>'price')::numeric - t.entry_price) * (c.close->>'quantity')::numeric
-           * CASE t.side WHEN 'long' THEN 1 ELSE -1 END - (c.close->>'fees')::numeric AS amount,
+           * {_DIRECTION} - (c.close->>'fees')::numeric AS amount,
          t.status = 'closed' AS closed, t.fees
   FROM trades t
   CROSS JOIN LATERAL jsonb_array_elements(t.partial_closes) WITH ORDINALITY AS c(close, leg)
@@ -91,7 +94,7 @@ WITH legs AS (
            * CASE WHEN t.partial_closes = '[]' THEN t.quantity
                   ELSE t.quantity - (SELECT sum((c->>'quantity')::numeric)
                                      FROM jsonb_array_elements(t.partial_closes) AS c) END
-           * CASE t.side WHEN 'long' THEN 1 ELSE -1 END,
+           * {_DIRECTION},
          true, t.fees
   FROM trades t
   WHERE t.user_id = ANY(:users) AND t.exit_price IS NOT NULL
