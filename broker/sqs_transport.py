@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,8 @@ log = logging.getLogger("broker.sqs_transport")
 
 #: SQS accepts at most ten entries per batch request.
 BATCH_LIMIT = 10
+#: Wait before receiving again from a queue whose last receive failed.
+REFUSED_RECEIVE_BACKOFF_SECONDS = 1.0
 #: Longest wait of an acknowledged message for its delete (far below any visibility timeout).
 FLUSH_AFTER_SECONDS = 0.5
 
@@ -91,15 +93,60 @@ def batch_entries(batch: list[PendingDelete]) -> list[dict[str, str]]:
     return [{"Id": str(i), "ReceiptHandle": d.receipt_handle} for i, d in enumerate(batch)]
 
 
+def refusals_as_empty(on_list_ready: Callable[..., Any]) -> Callable[..., Any]:
+    """kombu's parser of async answers, with a refused receive read as an empty one.
+
+    kombu reads a 5xx answer to ReceiveMessage as no messages, but raises on any other
+    error (a throttle, an expired credential): inside the worker's event loop that is
+    "Unrecoverable error" and the worker stops. Here the receive is logged (ERROR: a
+    refusal that lasts is an outage to see) and the loop polls again after its interval.
+    """
+
+    def parse(parent: Any, markers: Any, operation: str, response: Any) -> Any:
+        try:
+            return on_list_ready(parent, markers, operation, response)
+        except Exception as exc:
+            if operation != "ReceiveMessage":
+                raise
+            log.error(
+                "SQS refused a receive; polling again",
+                extra={"error": str(exc)[:500], "status": getattr(response, "status", None)},
+            )
+            return []
+
+    return parse
+
+
 class Channel(SQS.Channel):
     """An SQS channel whose acknowledgements are deleted in batches (see the module)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deletes = DeleteBatches()
+        self._refused: set[str] = set()  # queue URLs whose last receive failed
 
-    def _on_messages_ready(self, queue: str, qname: str, messages: dict[str, Any]) -> int:
+    def _loop1(self, queue: str, messages_fetched: int | None = None) -> None:
+        # kombu polls again after `polling_interval` (10 ms); after a failed receive it
+        # waits longer, so that an outage is not a storm of requests and log lines.
+        if self._new_queue(queue) in self._refused:
+            self._refused.discard(self._new_queue(queue))
+            self.hub.call_later(REFUSED_RECEIVE_BACKOFF_SECONDS, self._schedule_queue, queue)
+            return
+        super()._loop1(queue, messages_fetched)
+
+    def asynsqs(self, queue: str | None = None) -> Any:
+        connection = super().asynsqs(queue)
+        if not getattr(connection, "_fluxa_refusals_as_empty", False):
+            # An instance attribute shadows kombu's method: `get_list` looks it up per call.
+            connection._on_list_ready = refusals_as_empty(connection._on_list_ready)
+            connection._fluxa_refusals_as_empty = True
+        return connection
+
+    def _on_messages_ready(self, queue: str, qname: str, messages: dict[str, Any] | list) -> int:
         # kombu's async receive path (the worker's): `queue` is the URL, `qname` the name.
+        if not isinstance(messages, dict):  # kombu's empty answer to a 5xx, timeout or refusal
+            self._refused.add(queue)
+            return 0
         if messages.get("Messages"):
             messages["Messages"] = [m for m in messages["Messages"] if self._admit(m, qname, queue)]
         return super()._on_messages_ready(queue, qname, messages)

@@ -11,8 +11,10 @@ from cli.progress import Progress
 from fluxa.dlq.operations import peek, replay
 from fluxa.dlq.report import dlq_name, inspection, source_router
 from fluxa.dlq.runbook import action_for
-from fluxa.infra.aws import sqs_client
+from fluxa.infra.aws import s3_client, sqs_client
+from fluxa.infra.queue_reader import QueueRead
 from fluxa.infra.queues import queue_urls, visible_count
+from fluxa.infra.storage import S3ObjectStore
 
 DLQ_CHOICES = click.Choice(["events", "stats"])
 
@@ -31,11 +33,17 @@ def dlq_inspect(which: str, limit: int, as_json: bool) -> None:
     settings = settings_or_exit()
     sqs = sqs_client(settings)
     name = dlq_name(settings, which)
-    report = inspection(name, peek(sqs, queue_urls(settings, sqs)[name], limit))
+    seen = peek(sqs, queue_urls(settings, sqs)[name], limit)
+    report = inspection(name, seen)
     if as_json:
         click.echo(json.dumps(report, indent=2))
+        _exit_if_short(seen.read)
         return
-    click.echo(f"{name}: {report['sampled']} message(s) sampled")
+    counted = report["sqs_counts"]
+    click.echo(
+        f"{name}: {report['sampled']} message(s) sampled; SQS counted {counted['visible']} "
+        f"visible and {counted['in_flight']} in flight"
+    )
     for code, count in sorted(report["counts"].items()):
         click.echo(f"  {code:<20} {count:>6}   {action_for(code)}")
     for item in report["messages"]:
@@ -45,6 +53,7 @@ def dlq_inspect(which: str, limit: int, as_json: bool) -> None:
             f"first={item['first_failed_at']} last={item['last_failed_at']}\n"
             f"    {item['error_message'] or ''}"
         )
+    _exit_if_short(seen.read)
 
 
 @dlq.command("replay")
@@ -59,12 +68,29 @@ def dlq_replay(which: str, error_code: str | None, max_messages: int | None, dry
     sqs = sqs_client(settings)
     urls = queue_urls(settings, sqs)
     dlq_url = urls[dlq_name(settings, which)]
+    claims = S3ObjectStore(s3_client(settings), settings.payload_bucket)
     with Progress("messages examined", visible_count(sqs, dlq_url)) as progress:
         report = replay(
             sqs, dlq_url, source_router(settings, urls, which),
-            error_code=error_code, max_messages=max_messages, dry_run=dry_run,
+            error_code=error_code, max_messages=max_messages, dry_run=dry_run, claims=claims,
             on_progress=lambda so_far: progress.update(so_far.examined),
         )  # fmt: skip
     verb = "would move" if dry_run else "moved"
     click.echo(f"{verb}: {sum(report.moved.values())} {dict(report.moved)}")
     click.echo(f"left:  {sum(report.left.values())} {dict(report.left)}")
+    if report.payload_missing:
+        click.echo(
+            f"left because a claim-checked payload is gone (PayloadMissing: the producer "
+            f"must resend): {', '.join(report.payload_missing)}"
+        )
+    if report.read is not None:
+        _exit_if_short(report.read)
+
+
+def _exit_if_short(read: QueueRead) -> None:
+    """Say so on stderr when what was read and SQS's counts differ; exit 1 when the read
+    stopped before SQS counted the queue drained (a script must not take it for done)."""
+    if read.shortfall:
+        click.echo(f"warning: {read.shortfall}", err=True)
+    if read.drained is False:
+        raise SystemExit(1)

@@ -7,6 +7,7 @@ from typing import Any
 
 from config import Settings
 from fluxa.dlq.letters import DeadLetter
+from fluxa.dlq.operations import Inspection
 from fluxa.dlq.runbook import action_for
 from fluxa.infra.queues import topology
 
@@ -37,11 +38,16 @@ def summary(letter: DeadLetter) -> dict[str, Any]:
     }
 
 
-def inspection(queue: str, letters: list[DeadLetter]) -> dict[str, Any]:
-    """Counts by code and a summary of each sampled letter."""
+def inspection(queue: str, seen: Inspection) -> dict[str, Any]:
+    """Counts by code and a summary of each sampled letter, beside SQS's own counts and,
+    when the two differ, why (`warning`)."""
+    letters, start = seen.letters, seen.read.counts_at_start
     return {
         "queue": queue,
         "sampled": len(letters),
+        "complete": bool(seen.read.drained) and not seen.limited,
+        "sqs_counts": {"visible": start.visible, "in_flight": start.in_flight},
+        "warning": seen.read.shortfall,
         "counts": dict(Counter(letter.error_code for letter in letters)),
         "messages": [summary(letter) for letter in letters],
     }

@@ -44,5 +44,12 @@ def build_archive(payloads: Sequence[tuple[str, bytes]], day: dt.date) -> Archiv
 
 
 def claim_key(payload_sha256: str) -> str:
-    """Key of a claim-checked payload: addressed by its hash, so a re-send is one object."""
+    """Key of a claim-checked payload in transit: addressed by its hash, so a re-send is
+    one object. `claims/` expires (a lifecycle rule): no row may name it."""
     return f"claims/{payload_sha256[:2]}/{payload_sha256}.json"
+
+
+def kept_claim_key(payload_sha256: str, day: dt.date) -> str:
+    """Where a claim-checked payload is kept once its event is persisted: under `archive/`,
+    with the archives of the same day, so it lives exactly as long as they do."""
+    return f"archive/{day:%Y/%m/%d}/{payload_sha256}.json"

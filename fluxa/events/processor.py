@@ -26,7 +26,7 @@ from fluxa.errors import (
     SchemaValidationError,
 )
 from fluxa.events import repository, trail
-from fluxa.events.archive import Archive, build_archive
+from fluxa.events.archive import Archive, build_archive, kept_claim_key
 from fluxa.events.hashing import canonical_of, sha256_hex
 from fluxa.events.schemas import EventMessageSchema
 from fluxa.events.trail import Delivery
@@ -137,8 +137,9 @@ class EventProcessor:
         fresh = self._load_claimed_payloads(fresh, result.rejected)
         if not fresh:
             return result
-        archive, rows = self._archive(fresh, delivery)
-        inserted_ids = self._store_and_insert(archive, fresh, rows, delivery)
+        objects = _objects_to_write(fresh)
+        rows = [_row(event, delivery, *objects.positions[event.event_id]) for event in fresh]
+        inserted_ids = self._store_and_insert(objects, fresh, rows, delivery)
         result.inserted = [e for e in fresh if e.event_id in inserted_ids]
         result.already_present += sorted(
             e.event_id for e in fresh if e.event_id not in inserted_ids
@@ -147,34 +148,37 @@ class EventProcessor:
 
     def _store_and_insert(
         self,
-        archive: Archive | None,
+        objects: ObjectsToWrite,
         fresh: list[CheckedEvent],
         rows: list[dict[str, Any]],
         delivery: Delivery,
     ) -> set[str]:
-        """Insert the rows while the archive is stored; the ids inserted.
+        """Insert the rows while their objects are stored; the ids inserted.
 
-        The archive's key comes from its content, so the rows can name it before it is
-        written: the PUT runs beside the insert, and the transaction commits only once the
-        PUT succeeded. No committed row lacks its object; a failed PUT rolls the insert
+        Keys come from content, so the rows can name objects before they are written:
+        the writes run beside the insert, and the transaction commits only once they
+        succeeded. No committed row lacks its object; a failed write rolls the insert
         back and the message is retried. A replay's trail rows share the transaction.
         """
-        upload = None
-        if archive is not None:
-            upload = self._uploads.submit(
-                self._store.put, archive.key, archive.body, content_type="application/x-ndjson"
-            )
+        upload = self._uploads.submit(self._write, objects) if objects else None
         try:
             with transaction(self._engine) as conn:
                 inserted_ids = repository.insert_events(conn, rows)
                 persisted = [e.message for e in fresh if e.event_id in inserted_ids]
                 trail.record(conn, trail.replay_rows(persisted, delivery))
                 if upload is not None:
-                    upload.result()  # raises what the PUT raised: the insert rolls back
+                    upload.result()  # raises what a write raised: the insert rolls back
         finally:
             if upload is not None:
-                wait([upload])  # no PUT outlives its attempt
+                wait([upload])  # no write outlives its attempt
         return inserted_ids
+
+    def _write(self, objects: ObjectsToWrite) -> None:
+        if objects.archive is not None:
+            archive = objects.archive
+            self._store.put(archive.key, archive.body, content_type="application/x-ndjson")
+        for claim, kept in objects.kept_claims:
+            self._store.copy(claim, kept)
 
     def record_dead_letters(self, rejected: Sequence[RejectedEvent], delivery: Delivery) -> None:
         """Best effort: the trail of events that went to the DLQ (skipped if the DB is down)."""
@@ -214,22 +218,41 @@ class EventProcessor:
             loaded.append(CheckedEvent(event.message, canonical))
         return loaded
 
-    def _archive(
-        self, events: list[CheckedEvent], delivery: Delivery
-    ) -> tuple[Archive | None, list[dict[str, Any]]]:
-        """The archive object of the inline payloads (None when there are none), and the
-        rows to insert, which name where each payload is stored."""
-        inline = [e for e in events if e.message["payload_ref"] is None]
-        positions: dict[str, tuple[str, int]] = {}
-        archive = None
-        if inline:
-            day = min(e.message["accepted_at"] for e in inline).astimezone(dt.UTC).date()
-            archive = build_archive([(e.event_id, e.canonical or b"") for e in inline], day)
-            positions = {entry.event_id: (archive.key, entry.offset) for entry in archive.entries}
-        for event in events:
-            if event.message["payload_ref"] is not None:
-                positions[event.event_id] = (event.message["payload_ref"]["key"], 0)
-        return archive, [_row(event, delivery, *positions[event.event_id]) for event in events]
+
+@dataclass(frozen=True)
+class ObjectsToWrite:
+    """The S3 writes one message's fresh events need, and where each payload will be.
+
+    Inline payloads share one archive object. A claim-checked payload is copied from
+    `claims/` (in transit, expired by a lifecycle rule) to `archive/` (kept with the
+    rows): a row never names an object that a lifecycle rule may expire while it is kept.
+    """
+
+    archive: Archive | None
+    kept_claims: list[tuple[str, str]]  # (claim key, kept key)
+    positions: dict[str, tuple[str, int]]  # event id → (key, offset)
+
+    def __bool__(self) -> bool:
+        return self.archive is not None or bool(self.kept_claims)
+
+
+def _objects_to_write(events: list[CheckedEvent]) -> ObjectsToWrite:
+    inline = [e for e in events if e.message["payload_ref"] is None]
+    positions: dict[str, tuple[str, int]] = {}
+    archive = None
+    if inline:
+        day = min(e.message["accepted_at"] for e in inline).astimezone(dt.UTC).date()
+        archive = build_archive([(e.event_id, e.canonical or b"") for e in inline], day)
+        positions = {entry.event_id: (archive.key, entry.offset) for entry in archive.entries}
+    kept_claims = []
+    for event in events:
+        ref = event.message["payload_ref"]
+        if ref is not None:
+            day = event.message["accepted_at"].astimezone(dt.UTC).date()
+            kept = kept_claim_key(event.message["payload_sha256"].lower(), day)
+            kept_claims.append((ref["key"], kept))
+            positions[event.event_id] = (kept, 0)
+    return ObjectsToWrite(archive, kept_claims, positions)
 
 
 def _row(event: CheckedEvent, delivery: Delivery, archive_key: str, offset: int) -> dict[str, Any]:

@@ -52,6 +52,30 @@ class S3ObjectStore:
             data = self._client.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
         return data if length != 0 else b""
 
+    def copy(self, source_key: str, key: str) -> None:
+        """Copy `source_key` to `key` inside the bucket (server-side; no bytes travel)."""
+        with translated("copy", source_key):
+            self._client.copy_object(
+                Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source_key}
+            )
+
+    def refresh(self, key: str) -> None:
+        """Write `key` anew with the same bytes, so a lifecycle rule counts its age from now.
+
+        S3 refuses a copy onto itself that changes nothing; replacing the metadata (with
+        the same metadata) is the documented way to restart an object's clock.
+        """
+        with translated("refresh", key):
+            head = self._client.head_object(Bucket=self.bucket, Key=key)
+            self._client.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": key},
+                MetadataDirective="REPLACE",
+                Metadata=head.get("Metadata", {}),
+                ContentType=head.get("ContentType", "application/json"),
+            )
+
     def exists(self, key: str) -> bool:
         """Whether an object is stored at `key`."""
         try:

@@ -24,7 +24,7 @@ def trace(
         {"event_id": letter.subject, "stage": "in_dead_letter_queue", "at": None,
          "error_code": letter.error_code, "queue": name, "task_id": letter.task.task_id}
         for name in (settings.dead_letter_queue, settings.stats_dead_letter_queue)
-        for letter in peek(sqs, urls[name])
+        for letter in peek(sqs, urls[name]).letters
         if letter.task and identifier in (letter.body or "")
     ]  # fmt: skip
     return [*stages, *waiting]

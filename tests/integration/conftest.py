@@ -26,9 +26,10 @@ from fluxa.infra.aws import s3_client, sqs_client
 from fluxa.infra.db import libpq_url, make_engine
 from fluxa.infra.provisioning import setup_all
 from fluxa.infra.queues import source_queues
-from launcher.emulator import MotoServer
+from launcher.emulator import MOTO_ACCOUNT_ID, MotoServer
 from launcher.environment import child_environment, variable
 from launcher.postgres import EmbeddedPostgres
+from launcher.strict_sqs import SUITE_STRICTNESS, StrictSqs
 from tests.support.pgdata import postgres_home
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.worker import WorkerProcess
@@ -88,6 +89,15 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def strict_sqs(emulator: MotoServer) -> Iterator[StrictSqs]:
+    """SQS as AWS answers (sampled short polls, lost deletes, throttles, 5xx) in front of
+    the emulator: every SQS request of the suites goes through it (S3 does not)."""
+    layer = StrictSqs(("127.0.0.1", emulator.port), SUITE_STRICTNESS)
+    yield layer
+    layer.close()
+
+
 # Short timings so that retries, redeliveries and dead-lettering happen within seconds.
 TEST_TUNING = {
     "FLUXA_SQS_VISIBILITY_TIMEOUT": "10",
@@ -123,7 +133,7 @@ def auth(dev_issuer: DevIssuer):
 
 @pytest.fixture(scope="session")
 def environ(
-    test_database: TestDatabase, emulator: MotoServer, dev_issuer: DevIssuer
+    test_database: TestDatabase, emulator: MotoServer, strict_sqs: StrictSqs, dev_issuer: DevIssuer
 ) -> dict[str, str]:
     return {
         "FLUXA_AUTH_ISSUER": dev_issuer.issuer,
@@ -132,7 +142,8 @@ def environ(
         "FLUXA_DATABASE_URL": test_database.url,
         "FLUXA_BROKER_URL": "sqs://",
         "FLUXA_AWS_ENDPOINT_URL": emulator.endpoint,
-        "FLUXA_SQS_QUEUE_URL_PREFIX": emulator.queue_url_prefix,
+        "FLUXA_SQS_ENDPOINT_URL": strict_sqs.endpoint,
+        "FLUXA_SQS_QUEUE_URL_PREFIX": f"{strict_sqs.endpoint}/{MOTO_ACCOUNT_ID}",
         "FLUXA_LOG_LEVEL": "INFO",
         **TEST_TUNING,
     }

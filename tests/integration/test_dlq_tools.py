@@ -113,7 +113,8 @@ def test_replaying_twice_or_after_persisting_changes_nothing(
         wait_for_dead_letter(sqs, dlq, event["event_id"])
     finally:
         test_database.proxy.restore()
-    [copy] = [letter for letter in peek(sqs, dlq) if event["event_id"] in (letter.subject or "")]
+    letters = peek(sqs, dlq).letters
+    [copy] = [letter for letter in letters if event["event_id"] in (letter.subject or "")]
 
     fluxa(environ, "dlq", "replay", "--queue", "events")
     wait_for_rows(engine, [event["event_id"]])

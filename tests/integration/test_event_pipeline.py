@@ -121,7 +121,7 @@ def test_large_payload_travels_by_claim_check(client, worker, engine, s3, settin
     event_id = response.get_json()["event_id"]
 
     [row] = wait_for_rows(engine, [event_id])
-    assert row.archive_key.startswith("claims/")
+    assert row.archive_key.startswith("archive/")  # kept: claims/ expires
     assert json.loads(stored_payload(s3, settings, row)) == payload
     assert client.get(f"/v1/events/{event_id}").get_json()["payload"] == payload
 

@@ -5,34 +5,32 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from fluxa.infra.queue_reader import read_batches, start_read
 from fluxa.messages.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
 
 
-def receive_raw(
-    sqs: Any, url: str, *, delete: bool = False, attributes: list[str] | None = None
-) -> list[dict[str, Any]]:
-    """Every message now visible in the queue, each once (ReceiveMessage results); all
-    are left in the queue unless `delete`."""
-    received: list[dict[str, Any]] = []
-    while True:
-        batch = sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=10,
-            VisibilityTimeout=20,
-            WaitTimeSeconds=0,
-            AttributeNames=attributes or [],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        if not batch:
-            break
-        received.extend(batch)
-    for raw in received:
+def receive_raw(sqs: Any, url: str, *, delete: bool = False) -> list[dict[str, Any]]:
+    """Every message now visible in the queue, each once (ReceiveMessage results, with
+    `ApproximateReceiveCount`); all are left in the queue unless `delete`.
+
+    Short polls, read until SQS counts nothing visible (`fluxa.infra.queue_reader`): an
+    empty short poll proves nothing on AWS, nor through the suites' strict layer.
+    """
+    received: dict[str, dict[str, Any]] = {}
+    read = start_read(sqs, url)
+    for batch in read_batches(sqs, url, read, hide_seconds=20, wait_seconds=0, patience=40):
+        for raw in batch:
+            received[raw["MessageId"]] = raw  # a duplicate delivery: its newest handle
+    for raw in received.values():
         handle = raw["ReceiptHandle"]
-        if delete:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
-        else:
-            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
-    return received
+        with contextlib.suppress(sqs.exceptions.ClientError):  # a handle SQS no longer knows
+            if delete:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+            else:
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
+                )
+    return list(received.values())
 
 
 def receive_all(sqs: Any, url: str, *, delete: bool = False) -> list[TaskMessage]:

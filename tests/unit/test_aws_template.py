@@ -150,3 +150,27 @@ def test_buckets_are_private_tls_only_and_expire_claims(template):
     assert rules["archive-to-infrequent-access"]["Prefix"] == "archive/"
     cors = buckets["ImageBucket"]["Properties"]["CorsConfiguration"]["CorsRules"][0]
     assert "POST" in cors["AllowedMethods"]  # browsers upload with presigned POSTs
+
+
+#: SQS keeps a message at most 14 days, in a source queue and again in a DLQ.
+SQS_LONGEST_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+def test_no_lifecycle_rule_expires_what_a_message_or_a_row_may_still_name(template):
+    """A claim outlives the longest stay of a message naming it (the most a source queue
+    and then a DLQ may keep it, whatever the parameters); the prefixes rows name
+    (`archive/`) never expire; every rule that expires anything names a prefix."""
+    parameters = template["Parameters"]
+    claim_days = parameters["ClaimExpirationDays"]
+    longest_stay = 2 * SQS_LONGEST_RETENTION_SECONDS
+    assert claim_days["MinValue"] * 86400 > longest_stay
+    assert claim_days["Default"] >= claim_days["MinValue"]
+    assert parameters["DeadLetterRetentionSeconds"]["MaxValue"] <= SQS_LONGEST_RETENTION_SECONDS
+    for queue in resources(template, "AWS::SQS::Queue").values():
+        retention = queue["Properties"].get("MessageRetentionPeriod", 345600)
+        if isinstance(retention, int):
+            assert retention <= SQS_LONGEST_RETENTION_SECONDS
+    rules = template["Resources"]["PayloadBucket"]["Properties"]["LifecycleConfiguration"]
+    for rule in rules["Rules"]:
+        if "ExpirationInDays" in rule or "ExpirationDate" in rule:
+            assert rule.get("Prefix") == "claims/", rule["Id"]
