@@ -167,6 +167,24 @@ class BrokerUnavailable(Transient):
     code = ErrorCode.BROKER_UNAVAILABLE
 
 
+class PartlyEnqueued(FluxaError):
+    """Some of a request's task messages were sent, then a send failed.
+
+    The events of the sent messages are accepted and will be processed; the others were
+    not. A caller answers event by event, never "all failed" (a client's retry would
+    store the sent ones twice).
+    """
+
+    code = ErrorCode.BROKER_UNAVAILABLE
+    http_status = 503
+    retryable = True
+
+    def __init__(self, sent_event_ids: set[str], cause: FluxaError) -> None:
+        super().__init__(f"{len(sent_event_ids)} event(s) enqueued before: {cause.message}")
+        self.sent_event_ids = sent_event_ids
+        self.cause = cause
+
+
 def classify(exc: BaseException) -> tuple[ErrorCode, bool]:
     """Return the error code of `exc` and whether retrying it may help."""
     if isinstance(exc, FluxaError):

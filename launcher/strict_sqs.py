@@ -68,6 +68,7 @@ class StrictSqs:
         self.strictness = strictness
         self.played: Counter[str] = Counter()  # what was played, by rule
         self._random = random.Random(strictness.seed)
+        self._failing: dict[str, int] = {}  # operation → requests still let through
         self._lock = threading.Lock()
         self._local = threading.local()
         handler = type("Handler", (_Handler,), {"layer": self})
@@ -91,6 +92,26 @@ class StrictSqs:
             yield
         finally:
             self.strictness = before
+
+    @contextlib.contextmanager
+    def failing(self, operation: str, *, after: int) -> Iterator[None]:
+        """Answer `operation` (e.g. `SendMessage`) with a 500, untouched, once `after` of
+        them went through, while the block runs: a dependency that dies mid-request."""
+        self._failing[operation] = after
+        try:
+            yield
+        finally:
+            self._failing.pop(operation, None)
+
+    def fails_now(self, operation: str) -> bool:
+        """Whether `failing` refuses this request of `operation`."""
+        with self._lock:
+            if operation not in self._failing:
+                return False
+            if self._failing[operation] > 0:
+                self._failing[operation] -= 1
+                return False
+            return True
 
     def chance(self, rate: float) -> bool:
         if rate <= 0:
@@ -159,6 +180,9 @@ class _Handler(BaseHTTPRequestHandler):
 def _play(layer: StrictSqs, operation: str, headers: dict[str, str], body: bytes):
     """The answer to one request, with AWS's rules played at the layer's rates."""
     rates = layer.strictness
+    if operation and layer.fails_now(operation):
+        layer.count("failing")
+        return _error(500, "InternalError", "We encountered an internal error.", sender=False)
     if operation and layer.chance(rates.throttles):
         layer.count("throttled")
         return _error(400, "RequestThrottled", "Rate exceeded", sender=True)

@@ -19,8 +19,8 @@ from api.schemas.events import BatchAcceptedSchema, EventAcceptedSchema
 from api.services import current_services
 from fluxa import logcontext
 from fluxa.auth.principal import SCOPE_EVENTS_WRITE
-from fluxa.errors import SchemaValidationError
-from fluxa.events.batch import prepare_batch
+from fluxa.errors import PartlyEnqueued, SchemaValidationError
+from fluxa.events.batch import prepare_batch, without_unsent
 from fluxa.events.ingest import PreparedEvent, prepare_event
 from fluxa.events.schemas import SHA256_PATTERN, BatchSchema, EventSchema
 from fluxa.idempotency import StoredResponse
@@ -60,7 +60,10 @@ def _answer(result: tuple[dict[str, Any], int, dict[str, str]]) -> Response:
 
 def _enqueue(events: list[PreparedEvent], body: dict[str, Any]) -> StoredResponse:
     started = time.monotonic()
-    messages = current_services().ingestor.enqueue(events, correlation_id())
+    try:
+        messages = current_services().ingestor.enqueue(events, correlation_id())
+    except PartlyEnqueued as exc:
+        return _partly_enqueued(exc, body)
     log.info(
         "events enqueued",
         extra={
@@ -73,6 +76,25 @@ def _enqueue(events: list[PreparedEvent], body: dict[str, Any]) -> StoredRespons
         },
     )
     return StoredResponse(status=202, body=body)
+
+
+def _partly_enqueued(exc: PartlyEnqueued, body: dict[str, Any]) -> StoredResponse:
+    """A batch whose later message failed: answered item by item (only a batch needs more
+    than one message), so that the client resends exactly the events that were not sent."""
+    results = without_unsent(body["results"], exc.sent_event_ids, exc.cause)
+    accepted = sum(1 for r in results if r["status"] == "accepted")
+    log.warning(
+        "batch partly enqueued",
+        extra={
+            "stage": Stage.ENQUEUE,
+            "status": "partly_enqueued",
+            "error_code": exc.cause.code.value,
+            "accepted": accepted,
+            "refused": len(results) - accepted - body["rejected"],
+        },
+    )
+    partial = dict(body, results=results, accepted=accepted, rejected=len(results) - accepted)
+    return StoredResponse(status=202, body=partial)
 
 
 @blp.route("", methods=["POST"])

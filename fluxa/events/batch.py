@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from fluxa.errors import HashMismatchError, SchemaValidationError
+from fluxa.errors import FluxaError, HashMismatchError, SchemaValidationError
 from fluxa.events.hashing import NotCanonicalizable
 from fluxa.events.ingest import PreparedEvent, prepare_event
 from fluxa.events.schemas import EventSchema
@@ -58,3 +58,21 @@ def prepare_batch(
              "payload_sha256": item.payload_sha256}
         )  # fmt: skip
     return prepared, results
+
+
+def without_unsent(
+    results: list[dict[str, Any]], sent_event_ids: set[str], error: FluxaError
+) -> list[dict[str, Any]]:
+    """`results` once a send failed part-way: an accepted item whose event was not sent is
+    rejected with the send's code, so that the client sends that one again (and only it)."""
+    refused = {
+        "status": "rejected",
+        "code": error.code.value,
+        "errors": {"_schema": [f"Not queued ({error.message}); send this event again."]},
+    }
+    return [
+        {"index": r["index"], **refused}
+        if r["status"] == "accepted" and r["event_id"] not in sent_event_ids
+        else r
+        for r in results
+    ]

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
-from fluxa.errors import HashMismatchError
+from fluxa.errors import (
+    BrokerUnavailable,
+    FluxaError,
+    HashMismatchError,
+    PartlyEnqueued,
+)
 from fluxa.events.archive import claim_key
 from fluxa.events.hashing import canonical_of, sha256_hex
 from fluxa.infra.storage import S3ObjectStore
@@ -161,8 +166,9 @@ class EventIngestor:
     def enqueue(self, events: Iterable[PreparedEvent], correlation_id: str) -> int:
         """Publish `events`; return the number of task messages sent.
 
-        Raises `StorageUnavailable` or `BrokerUnavailable`; on either, the caller
-        must treat every event of this call as not accepted.
+        Raises `StorageUnavailable` or `BrokerUnavailable` when nothing was sent: every
+        event of this call is then not accepted. When a send fails after others went,
+        raises `PartlyEnqueued` naming the events that were sent.
         """
         ready = []
         for event in events:
@@ -171,14 +177,25 @@ class EventIngestor:
                 self._store.put(event.message["payload_ref"]["key"], event.canonical_payload)
             ready.append(event)
         groups = split_messages(ready, self.limits.message_budget, size=lambda e: e.size)
+        sent: set[str] = set()
         for group in groups:
-            self._publisher.publish(
-                TaskName.PROCESS_EVENTS,
-                {"events": [event.message for event in group]},
-                queue=self._queue,
-                headers={
-                    CORRELATION_HEADER: correlation_id,
-                    ENQUEUED_AT_HEADER: dt.datetime.now(dt.UTC).isoformat(),
-                },
-            )
+            try:
+                self._send(group, correlation_id)
+            except Exception as exc:
+                if not sent:
+                    raise
+                cause = exc if isinstance(exc, FluxaError) else BrokerUnavailable(repr(exc))
+                raise PartlyEnqueued(sent, cause) from exc
+            sent.update(event.event_id for event in group)
         return len(groups)
+
+    def _send(self, group: list[PreparedEvent], correlation_id: str) -> None:
+        self._publisher.publish(
+            TaskName.PROCESS_EVENTS,
+            {"events": [event.message for event in group]},
+            queue=self._queue,
+            headers={
+                CORRELATION_HEADER: correlation_id,
+                ENQUEUED_AT_HEADER: dt.datetime.now(dt.UTC).isoformat(),
+            },
+        )

@@ -7,7 +7,7 @@ import base64
 import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,8 @@ class MessageJournal:
             # Rewritten once the appends outgrow what the last rewrite left (about the live
             # messages then) by the slack: the journal stays within a constant of them.
             if self._appended > COMPACT_SLACK_BYTES + self._rewritten:
-                self._rewrite_locked(list(self.live.values()))
+                early = [{"op": "delete", "id": id_} for id_ in sorted(self._early_deletes)]
+                self._rewrite_locked(list(self.live.values()), early)
 
     def rewrite(self, records: Iterable[Record]) -> None:
         """Replace the whole journal by `records` (sends), atomically."""
@@ -115,12 +116,15 @@ class MessageJournal:
             self._early_deletes.clear()
             self._rewrite_locked(list(records))
 
-    def _rewrite_locked(self, records: list[Record]) -> None:
+    def _rewrite_locked(self, sends: list[Record], early_deletes: Sequence[Record] = ()) -> None:
+        """Write `sends` and the deletes still waiting for their send (`early_deletes`: a
+        compaction that dropped them would let the late send live again after a restart)."""
         if self._file is not None:
             self._file.close()
             self._file = None
+        records = [*sends, *early_deletes]
         data = b"".join(json.dumps(record).encode() + b"\n" for record in records)
         write_durably(self.path, data)
         self._rewritten = len(data)
-        self.live = {record["id"]: record for record in records}
+        self.live = {record["id"]: record for record in sends}
         self._appended = 0

@@ -88,7 +88,7 @@ def test_concurrent_batches_share_sends_and_each_batch_travels_whole(
 
 
 def test_a_broker_failure_answers_503_to_every_request_of_the_send(
-    environ, settings, headers, engine, tmp_path
+    api, environ, settings, headers, engine, worker, tmp_path
 ):
     broken = {
         **environ,
@@ -104,7 +104,44 @@ def test_a_broker_failure_answers_503_to_every_request_of_the_send(
         responses += post_all(url, batches, headers, path="/v1/events/batch")
     assert {r.status_code for r in responses} == {503}
     assert all(r.headers["Content-Type"] == "application/problem+json" for r in responses)
-    assert rows_for(engine, source=source) == []
+    # A sentinel of the same source through the working API, sent after them all: once it
+    # is persisted, an event of theirs that had been sent would have had its chance too.
+    sentinel = requests.post(
+        f"{api}/v1/events", json=event_body(source=source), headers=headers, timeout=30
+    ).json()["event_id"]
+    wait_for_rows(engine, [sentinel])
+    assert [row.event_id for row in rows_for(engine, source=source)] == [sentinel]
+
+
+def test_a_batch_whose_second_message_fails_is_answered_event_by_event(
+    api, headers, engine, worker, strict_sqs
+):
+    """The batch needs two messages; SQS takes the first and refuses the second. The
+    client learns which events were queued and which to send again; resent, every event
+    is stored once (a 503 for all would have stored the first message's twice)."""
+    source = f"partly-{uuid.uuid4().hex[:6]}"
+    batch = [event_body(source=source, payload={"pad": "x" * 4000, "n": n}) for n in range(100)]
+    with strict_sqs.failing("SendMessage", after=1):
+        response = requests.post(
+            f"{api}/v1/events/batch", json={"events": batch}, headers=headers, timeout=60
+        )
+    assert response.status_code == 202
+    results = response.json()["results"]
+    queued = [r["event_id"] for r in results if r["status"] == "accepted"]
+    refused = [r["index"] for r in results if r["status"] == "rejected"]
+    assert queued and refused and len(queued) + len(refused) == len(batch)
+    assert {r["code"] for r in results if r["status"] == "rejected"} == {"BrokerUnavailable"}
+    assert response.json()["accepted"] == len(queued)
+
+    resend = requests.post(
+        f"{api}/v1/events/batch", json={"events": [batch[i] for i in refused]},
+        headers=headers, timeout=60,
+    )  # fmt: skip
+    assert resend.status_code == 202 and resend.json()["accepted"] == len(refused)
+    queued += [r["event_id"] for r in resend.json()["results"]]
+    wait_for_rows(engine, queued, timeout=60)
+    stored = rows_for(engine, source=source)
+    assert len(stored) == len(batch) == len({row.event_id for row in stored})
 
 
 def test_idempotency_keys_inside_coalesced_sends_behave_as_before(api, headers, engine, worker):

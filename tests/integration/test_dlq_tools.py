@@ -21,7 +21,7 @@ from tests.integration.helpers import (
     worker_lines,
 )
 from tests.support.builders import event_body, event_message
-from tests.support.sqs import empty, receive_all
+from tests.support.sqs import empty, receive_all, receive_raw
 from tests.support.trades import trade_body
 
 pytestmark = pytest.mark.integration
@@ -76,6 +76,26 @@ def test_inspect_reads_without_consuming(environ, dead_letters, sqs, queue_url, 
     # Still there, untouched.
     assert len(dead_letters_for(sqs, dlq, poison["event_id"])) == 1
     assert len(dead_letters_for(sqs, dlq, outage["event_id"])) == 1
+
+
+def test_the_tools_read_a_dlq_whole_while_short_polls_come_back_empty(
+    celery, environ, settings, sqs, queue_url, worker, strict_sqs
+):
+    """AWS answers a short poll from a sample of its servers; here every short poll is
+    empty. The tools long-poll and read until SQS counts the queue drained."""
+    dlq = queue_url(settings.dead_letter_queue)
+    empty(sqs, dlq)
+    send(celery, settings, [event_message(sha256="e" * 64) for _ in range(30)])
+    wait_until(lambda: len(receive_raw(sqs, dlq)) == 30, timeout=60, what="30 dead letters")
+    with strict_sqs.rates(empty_short_polls=1.0):
+        report = json.loads(
+            fluxa(environ, "dlq", "inspect", "--queue", "events", "--limit", "500", "--json")
+        )
+        dry = fluxa(environ, "dlq", "replay", "--queue", "events", "--dry-run")
+    assert report["sampled"] == 30 and report["counts"] == {"HashMismatch": 30}
+    assert report["complete"] and report["sqs_counts"]["visible"] == 30
+    assert "left:  30" in dry
+    assert len(receive_raw(sqs, dlq)) == 30  # nothing consumed
 
 
 def test_replay_moves_what_is_safe_and_never_poison(

@@ -20,15 +20,22 @@ class RecordingIngestor:
     """Records each send's events; fails the sends whose number is in `failing`."""
 
     def __init__(
-        self, limits: IngestLimits, failing: set[int] = frozenset(), seconds: float = 0.0
+        self,
+        limits: IngestLimits,
+        failing: set[int] = frozenset(),
+        seconds: float = 0.0,
+        rendezvous: threading.Barrier | None = None,
     ) -> None:
         self.limits = limits
+        self.rendezvous = rendezvous  # each send waits there for the others
         self.sends: list[list[str]] = []
         self.failing = failing
         self.seconds = seconds  # how long a send takes (a broker's round trip)
         self._lock = threading.Lock()
 
     def enqueue(self, events, correlation_id):
+        if self.rendezvous is not None:
+            self.rendezvous.wait()
         time.sleep(self.seconds)
         with self._lock:
             self.sends.append([e.event_id for e in events])
@@ -107,15 +114,23 @@ def test_concurrent_batches_share_messages_each_batch_whole_in_one():
 
 
 @pytest.mark.parametrize(
-    ("linger", "events", "why"),
-    [(0.0, [prepared()], "coalescing off"),
-     (0.05, [prepared(70 * 1024)], "a claim-checked payload"),
-     (0.05, [prepared(60 * 1024) for _ in range(5)], "more than one message holds")],
+    ("linger", "request_events", "why"),
+    [(0.0, lambda: [prepared()], "coalescing off"),
+     (0.05, lambda: [prepared(70 * 1024)], "a claim-checked payload"),
+     (0.05, lambda: [prepared(60 * 1024) for _ in range(5)], "more than one message holds")],
 )  # fmt: skip
-def test_what_goes_straight_through(linger, events, why):
-    ingestor = RecordingIngestor(LIMITS)
-    CoalescingIngestor(ingestor, linger_seconds=linger).enqueue(events, "c")
-    assert ingestor.sends == [[e.event_id for e in events]], why
+def test_what_goes_straight_through(linger, request_events, why):
+    """Two such requests at once are in the ingestor at the same time: neither joined the
+    other's group (one send) nor waited behind the other's send (the coalescer sends one
+    group at a time)."""
+    both_sending = threading.Barrier(2, timeout=10)
+    ingestor = RecordingIngestor(LIMITS, rendezvous=both_sending)
+    coalescer = CoalescingIngestor(ingestor, linger_seconds=linger)
+    requests = [request_events(), request_events()]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda events: coalescer.enqueue(events, "c"), requests))
+    sent = sorted(ingestor.sends)
+    assert sent == sorted([e.event_id for e in events] for events in requests), why
 
 
 def test_a_batch_alone_is_sent_without_lingering():

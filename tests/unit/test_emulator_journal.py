@@ -86,3 +86,17 @@ def test_an_object_whose_body_is_incomplete_is_not_restored(tmp_path):
     directory.save(StoredObject("b1", "us-east-1", "k", b"four", {}))
     next((tmp_path / "b1").glob("*.body")).write_bytes(b"fo")
     assert list(directory.objects()) == []
+
+
+def test_a_delete_before_its_send_survives_a_compaction_and_a_restart(tmp_path, monkeypatch):
+    """Two emulator threads can commit a message's delete before its send; a compaction
+    between the two must keep the delete, or a restart delivers the message again."""
+    monkeypatch.setattr(journal_module, "COMPACT_SLACK_BYTES", 2000)
+    path = tmp_path / "j"
+    journal = MessageJournal(path)
+    journal.commit([{"op": "delete", "id": "early"}])
+    journal.commit([sent(f"m{i}", body="x" * 100) for i in range(40)])  # compacts
+    assert journal._rewritten, "the journal was expected to compact here"
+    journal.commit([sent("early")])
+    assert "early" not in journal.live
+    assert "early" not in MessageJournal.load(path).live

@@ -5,9 +5,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kombu.utils.json import dumps as kombu_dumps
 
-from fluxa.errors import HashMismatchError
+from fluxa.errors import BrokerUnavailable, ErrorCode, HashMismatchError, PartlyEnqueued
+from fluxa.events.batch import without_unsent
 from fluxa.events.hashing import payload_sha256
 from fluxa.events.ingest import (
+    EventIngestor,
     IngestLimits,
     as_claim_checked,
     message_size,
@@ -110,3 +112,50 @@ def test_message_size_is_what_each_event_adds_to_the_sqs_body(payloads):
     events = [prepare(valid_event(payload={"v": payload})).message for payload in payloads]
     empty = sqs_body_bytes([events[0]]) - message_size(events[0])
     assert sqs_body_bytes(events) == empty + sum(message_size(e) for e in events)
+
+
+class RefusingPublisher:
+    """Accepts `accept` messages, then refuses every send as the broker would."""
+
+    def __init__(self, accept: int) -> None:
+        self.accept = accept
+        self.sent: list[dict] = []
+
+    def publish(self, task_name, kwargs, *, queue, headers, countdown=None):
+        if len(self.sent) >= self.accept:
+            raise BrokerUnavailable("SQS refused the message")
+        self.sent.append(kwargs)
+        return f"task-{len(self.sent)}"
+
+
+def ingestor(publisher):
+    limits = IngestLimits(claim_check_bytes=10**6, max_message_bytes=8 * 1024 + 600)
+    return EventIngestor(publisher, store=None, queue="q", limits=limits)
+
+
+def test_a_send_that_fails_after_another_names_the_events_that_went():
+    events = [prepare(valid_event(payload={"n": n, "pad": "x" * 200})) for n in range(6)]
+    publisher = RefusingPublisher(accept=1)
+    with pytest.raises(PartlyEnqueued) as raised:
+        ingestor(publisher).enqueue(events, "cid")
+    sent = {e["event_id"] for e in publisher.sent[0]["events"]}
+    assert raised.value.sent_event_ids == sent and 0 < len(sent) < len(events)
+    assert raised.value.cause.code == ErrorCode.BROKER_UNAVAILABLE
+
+
+def test_a_first_send_that_fails_is_the_plain_error_nothing_went():
+    events = [prepare(valid_event(payload={"n": n, "pad": "x" * 200})) for n in range(6)]
+    with pytest.raises(BrokerUnavailable):
+        ingestor(RefusingPublisher(accept=0)).enqueue(events, "cid")
+
+
+def test_unsent_items_of_a_batch_are_rejected_with_the_cause_and_the_rest_kept():
+    results = [
+        {"index": 0, "status": "accepted", "event_id": "a", "payload_sha256": "0" * 64},
+        {"index": 1, "status": "rejected", "code": "SchemaValidation", "errors": {"x": ["y"]}},
+        {"index": 2, "status": "accepted", "event_id": "b", "payload_sha256": "1" * 64},
+    ]
+    after = without_unsent(results, {"a"}, BrokerUnavailable("SQS refused"))
+    assert after[:2] == results[:2]
+    assert after[2]["status"] == "rejected" and after[2]["code"] == "BrokerUnavailable"
+    assert "send this event again" in after[2]["errors"]["_schema"][0]
