@@ -28,12 +28,20 @@ from launcher.run import run_standalone
     show_default=True,
     help="On Ctrl-C, how long the workers may take to empty the queues (the rest is kept).",
 )
-def standalone(host: str, port: int, data_dir: Path, log_level: str, drain_seconds: float) -> None:
+@click.option(
+    "--strict-sqs",
+    is_flag=True,
+    help="SQS as AWS answers it: empty short polls, lost deletes, throttles, 5xx "
+    "(for testing what you build on Fluxa; docs/reliability.md).",
+)
+def standalone(
+    host: str, port: int, data_dir: Path, log_level: str, drain_seconds: float, strict_sqs: bool
+) -> None:
     """Run PostgreSQL, the SQS/S3 emulator, the API, a worker and beat on this machine.
 
     All state lives under --data-dir and survives a stop or a crash.
     """
-    sys.exit(run_standalone(host, port, data_dir, log_level.upper(), drain_seconds))
+    sys.exit(run_standalone(host, port, data_dir, log_level.upper(), drain_seconds, strict_sqs))
 
 
 @click.command()

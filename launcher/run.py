@@ -16,13 +16,14 @@ from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.infra.aws import s3_client, sqs_client
 from fluxa.infra.provisioning import setup_all
 from fluxa.infra.queues import queue_urls, source_queues, visible_count
-from launcher.emulator import MotoServer
+from launcher.emulator import MOTO_ACCOUNT_ID, MotoServer
 from launcher.environment import (
     EMULATOR_CREDENTIALS,
     child_environment,
     use_emulator_credentials,
 )
 from launcher.postgres import EmbeddedPostgres
+from launcher.strict_sqs import StrictSqs
 from launcher.supervisor import Supervisor
 
 DEV_SCOPES = ("fluxa/events.write", "fluxa/events.read")
@@ -44,8 +45,16 @@ def standalone_environ(
     api_url: str,
     metrics_dir: Path,
     heartbeat_file: Path,
+    sqs_endpoint: str | None = None,
 ) -> dict[str, str]:
-    """The settings every child process (and other shells, via standalone.env) uses."""
+    """The settings every child process (and other shells, via standalone.env) uses;
+    `sqs_endpoint`: SQS through another endpoint than the emulator's (the strict layer)."""
+    sqs = {}
+    if sqs_endpoint:
+        sqs = {
+            "FLUXA_SQS_ENDPOINT_URL": sqs_endpoint,
+            "FLUXA_SQS_QUEUE_URL_PREFIX": f"{sqs_endpoint}/{MOTO_ACCOUNT_ID}",
+        }
     return {
         "FLUXA_API_URL": api_url,
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
@@ -62,6 +71,7 @@ def standalone_environ(
         "AWS_REGION": "us-east-1",
         "FLUXA_WORKER_HEARTBEAT_FILE": str(heartbeat_file),
         **EMULATOR_CREDENTIALS,  # with AWS_DEFAULT_REGION, which the AWS CLI reads
+        **sqs,
     }
 
 
@@ -155,12 +165,18 @@ def drain(supervisor: Supervisor, settings: Settings, timeout: float) -> int:
 
 
 def run_standalone(
-    host: str, port: int, data_dir: Path, log_level: str = "INFO", drain_seconds: float = 60.0
+    host: str,
+    port: int,
+    data_dir: Path,
+    log_level: str = "INFO",
+    drain_seconds: float = 60.0,
+    strict_sqs: bool = False,
 ) -> int:
     """Run until SIGINT/SIGTERM, restarting children that die; return the exit status.
 
     Everything the system keeps lives under `data_dir`: PostgreSQL's files, and the queued
     messages and objects of the emulator, so a stop or a crash loses nothing accepted.
+    With `strict_sqs`, every process reaches SQS through `launcher.strict_sqs`.
     """
     if problem := port_problem(host, port):  # before anything starts, not after a timeout
         print(f"fluxa: {problem}", file=sys.stderr, flush=True)
@@ -170,12 +186,13 @@ def run_standalone(
     logs.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
-    postgres = moto = settings = None
+    postgres = moto = settings = strict = None
     supervisor = Supervisor(logs)
     try:
         print(f"fluxa: starting PostgreSQL in {data_dir / 'postgres'}", flush=True)
         postgres = EmbeddedPostgres(data_dir / "postgres")
         moto = MotoServer(log_path=logs / "emulator.log", state_dir=data_dir / "emulator")
+        strict = StrictSqs(("127.0.0.1", moto.port)) if strict_sqs else None
         issuer = DevIssuer(data_dir / "auth")
         metrics_dir = data_dir / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)  # counters start again with the processes
@@ -183,6 +200,7 @@ def run_standalone(
         env_vars = standalone_environ(
             postgres.ensure_database("fluxa"), moto, issuer, log_level,
             f"http://{host}:{port}", metrics_dir, data_dir / "worker.alive",
+            strict.endpoint if strict else None,
         )  # fmt: skip
         use_emulator_credentials()  # this process provisions the emulator with boto3
         settings = load_settings(env_vars)
@@ -195,8 +213,9 @@ def run_standalone(
         ready = _wait_ready(f"{api_url}/readyz")
         print(
             f"fluxa: API {api_url}/v1  (ready: {ready})\n"
-            f"fluxa: SQS/S3 emulator {moto.endpoint}\n"
-            f"fluxa: settings for other shells: {data_dir / 'standalone.env'}\n"
+            f"fluxa: SQS/S3 emulator {moto.endpoint}"
+            + (f" (SQS as strict as AWS: {strict.endpoint})\n" if strict else "\n")
+            + f"fluxa: settings for other shells: {data_dir / 'standalone.env'}\n"
             f"fluxa: development token (user dev-user, 24 h):\n"
             f"{issuer.mint('dev-user', scopes=DEV_SCOPES, ttl_seconds=86400)}\n"
             f"fluxa: logs in {logs}; Ctrl-C stops everything",
@@ -217,6 +236,8 @@ def run_standalone(
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         supervisor.stop_all()
+        if strict:
+            strict.close()
         if moto:
             moto.stop()
         if postgres:

@@ -227,7 +227,8 @@ def _delete(layer: StrictSqs, operation: str, headers: dict[str, str], body: byt
     lost = [entry for entry in entries if layer.chance(rate)]
     if not lost:
         return layer.forward("/", headers, body)
-    layer.count("lost_delete")
+    for _ in lost:
+        layer.count("lost_delete")
     kept = [entry for entry in entries if entry not in lost]
     successful = [{"Id": entry["Id"]} for entry in lost]
     failed: list[Any] = []

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 
 def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """`fluxa standalone`, its SQS as strict as AWS (docs/reliability.md)."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -37,6 +38,7 @@ def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
             str(port),
             "--data-dir",
             str(data_dir),
+            "--strict-sqs",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -3,14 +3,14 @@
 Hundreds of generated bodies — deep and wide structures, huge numbers, lone
 surrogates, truncated and non-JSON text, foreign task names, wrong types at every
 level — reach a real worker over the SQS emulator. Its main process survives, each
-message ends in the DLQ exactly once with a code, and a healthy event sent after them
-is processed.
+message ends in the DLQ with a code, once (a second copy only where SQS itself delivered
+twice, as the strict layer counts), and a healthy event sent after them is processed.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from tests.faults.figures import report
 from tests.integration.helpers import wait_for_rows
 from tests.support.builders import event_message
 from tests.support.hostile_messages import HostileMessage, events_body, hostile_messages
+from tests.support.sqs import queue_depth, receive_raw
 
 pytestmark = pytest.mark.integration
 
@@ -39,19 +40,9 @@ def send_raw(sqs: Any, url: str, bodies: list[str]) -> None:
 
 
 def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
-    """Take every visible message out of `url` (the test owns what it reads)."""
-    taken: list[dict[str, Any]] = []
-    while batch := sqs.receive_message(
-        QueueUrl=url,
-        MaxNumberOfMessages=10,
-        WaitTimeSeconds=0,
-        VisibilityTimeout=60,
-        MessageAttributeNames=["All"],
-    ).get("Messages", []):
-        taken.extend(batch)
-    for message in taken:
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return taken
+    """Take every visible message out of `url` (the test owns what it reads). Through the
+    strict layer a delete can be lost and the message read again: callers dedupe by id."""
+    return receive_raw(sqs, url, delete=True)
 
 
 def key_of(message: dict[str, Any], match: str) -> str:
@@ -74,29 +65,46 @@ def code_of(message: dict[str, Any]) -> str | None:
 
 
 def test_hostile_bodies_each_end_in_the_dlq_once_and_the_worker_survives(
-    worker, settings, sqs, queue_url, engine
+    worker, settings, sqs, queue_url, engine, strict_sqs
 ):
     dlq, inbox = queue_url(settings.dead_letter_queue), queue_url(settings.input_queue)
     drain(sqs, dlq)  # earlier tests' dead letters are theirs, not ours to count
     main_pid = worker.process.pid
+    redeliveries_before = redeliveries(strict_sqs)
     hostile = hostile_messages(COUNT, seed=SEED)
     send_raw(sqs, inbox, [m.body for m in hostile])
 
     expected = {(m.match, m.key): m for m in hostile}
-    seen: Counter[tuple[str, str]] = Counter()
+    copies: dict[tuple[str, str], set[str]] = defaultdict(set)  # key → DLQ message ids
     codes: dict[tuple[str, str], str | None] = {}
 
-    def all_dead_lettered() -> bool:
+    def take_dead_letters() -> None:
         for message in drain(sqs, dlq):
             for match in ("raw", "task_id", "event_id"):
                 key = (match, key_of(message, match))
                 if key in expected:
-                    seen[key] += 1
+                    copies[key].add(message["MessageId"])
                     codes[key] = code_of(message)
                     break
-        return len(seen) == len(expected)
+
+    def all_dead_lettered() -> bool:
+        take_dead_letters()
+        return len(copies) == len(expected)
 
     wait_until(all_dead_lettered, timeout=240, interval=1, what="every hostile message dead")
+    # Not the first sighting: a second copy may still be on its way. A healthy event sent
+    # now is processed after them; once it is, and the input queue holds nothing, every
+    # copy there will be is in the DLQ.
+    healthy = event_message()
+    send_raw(sqs, inbox, [events_body([healthy])])
+    wait_for_rows(engine, [healthy["event_id"]], timeout=60)
+    wait_until(lambda: queue_depth(sqs, inbox) == 0, timeout=60, what="the input queue empty")
+    take_dead_letters()
+    seen = Counter({key: len(ids) for key, ids in copies.items()})
+    # SQS is at-least-once: a copy beyond the first is allowed only where SQS redelivered
+    # (a lost delete) or a send's answer was lost and retried (the strict layer's count).
+    extra_copies = sum(n - 1 for n in seen.values())
+    explained = redeliveries(strict_sqs) - redeliveries_before
 
     main_survived = worker.running and worker.process.pid == main_pid
     recursion_lines = [line for line in worker.log_lines() if "RecursionError" in json.dumps(line)]
@@ -110,17 +118,18 @@ def test_hostile_bodies_each_end_in_the_dlq_once_and_the_worker_survives(
         worker_main_process_deaths=0 if main_survived else 1,
         recursion_errors_logged=len(recursion_lines),
     )
-    doubles = {k: n for k, n in seen.items() if n != 1}
-    assert not doubles, f"dead-lettered more than once: {doubles}"
+    doubles = {expected[k].kind: n for k, n in seen.items() if n != 1}
+    assert extra_copies <= explained, f"dead-lettered more than once: {doubles}"
     assert all(codes.values()), [expected[k].kind for k, c in codes.items() if not c]
     by_code = Counter(codes.values())
     assert set(by_code) <= {"MalformedMessage", "SchemaValidation", "HashMismatch"}, by_code
     assert main_survived, "the worker's main process died"
     assert not recursion_lines
 
-    healthy = event_message()
-    send_raw(sqs, inbox, [events_body([healthy])])
-    wait_for_rows(engine, [healthy["event_id"]], timeout=60)
+
+def redeliveries(strict_sqs: Any) -> int:
+    """Messages the strict layer made SQS deliver or store twice, so far."""
+    return strict_sqs.played["lost_delete"] + strict_sqs.played["server_error_after_effect"]
 
 
 def test_one_deep_event_does_not_stop_the_worker(worker, settings, sqs, queue_url, engine):

@@ -8,8 +8,16 @@ from types import SimpleNamespace
 
 import pytest
 from kombu import Connection
+from kombu.asynchronous.aws.connection import AsyncAWSQueryConnection
 
-from broker.sqs_transport import BATCH_LIMIT, FLUSH_AFTER_SECONDS, DeleteBatches, PendingDelete
+from broker.sqs_transport import (
+    BATCH_LIMIT,
+    FLUSH_AFTER_SECONDS,
+    REFUSED_RECEIVE_BACKOFF_SECONDS,
+    DeleteBatches,
+    PendingDelete,
+    refusals_as_empty,
+)
 
 QUEUE_URL = "http://sqs.local/000000000000/Fluxa-InputQueue"
 
@@ -128,3 +136,41 @@ def test_delete_batches_group_by_queue_and_forget_what_they_hand_out():
     assert batches.take("a") == []
     assert list(batches.take_all()) == ["b"]
     assert batches.take_all() == {}
+
+
+class Refusal:
+    """An HTTP answer as kombu's async client hands it over."""
+
+    status, reason = 400, "Bad Request"
+
+    def read(self) -> bytes:
+        return b'{"__type": "com.amazonaws.sqs#RequestThrottled"}'
+
+
+class Parser(AsyncAWSQueryConnection):
+    """kombu's parser of async answers, without a connection (no answer here is a 200)."""
+
+    def __init__(self) -> None:
+        self.sqs_connection = SimpleNamespace(meta=SimpleNamespace(service_model=None))
+
+
+def test_a_refused_receive_is_an_empty_one_not_an_error_in_the_event_loop(caplog):
+    parser = Parser()
+    with pytest.raises(Exception, match="HTTP 400"):  # kombu's own parser raises
+        parser._on_list_ready(None, [], "ReceiveMessage", Refusal())
+    guarded = refusals_as_empty(parser._on_list_ready)
+    assert guarded(None, [], "ReceiveMessage", Refusal()) == []
+    assert "SQS refused a receive" in caplog.text
+    with pytest.raises(Exception, match="HTTP 400"):  # only receives are read so
+        guarded(None, [], "GetQueueAttributes", Refusal())
+
+
+def test_after_a_failed_receive_the_queue_is_polled_again_after_a_backoff(channel):
+    polled: list[str] = []
+    channel._schedule_queue = polled.append
+    assert channel._on_messages_ready(QUEUE_URL, "Fluxa-InputQueue", []) == 0  # kombu's 5xx
+    channel._loop1("Fluxa-InputQueue", 0)
+    [(delay, callback, _)] = channel.hub.timers
+    assert delay == REFUSED_RECEIVE_BACKOFF_SECONDS and callback == polled.append
+    channel.hub.fire()
+    assert polled == ["Fluxa-InputQueue"]
