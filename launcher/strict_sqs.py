@@ -46,6 +46,10 @@ class Strictness:
     lost_deletes: float = 0.0  # a deleted message delivered again
     throttles: float = 0.0  # any request answered RequestThrottled
     server_errors: float = 0.0  # any request answered 500 (half of them after the effect)
+    #: Of the 500s answering a receive, those after the effect: the messages stay hidden for
+    #: the reader's visibility timeout (AWS does so too; a suite's reader would lose sight of
+    #: them for minutes, so the suites leave it to `test_strict_sqs.py`).
+    lost_receive_answers: float = 0.0
     seed: int = 20261204
 
     def with_rates(self, **rates: float) -> Strictness:
@@ -188,7 +192,8 @@ def _play(layer: StrictSqs, operation: str, headers: dict[str, str], body: bytes
         return _error(400, "RequestThrottled", "Rate exceeded", sender=True)
     if operation and layer.chance(rates.server_errors):
         layer.count("server_error")
-        if layer.chance(0.5):  # the request took effect; only its answer is lost
+        after_effect = rates.lost_receive_answers if operation == "ReceiveMessage" else 0.5
+        if layer.chance(after_effect):  # the request took effect; only its answer is lost
             layer.count("server_error_after_effect")
             layer.forward("/", headers, body)
         return _error(500, "InternalError", "We encountered an internal error.", sender=False)

@@ -94,7 +94,7 @@ def test_a_dead_letters_claim_outlives_the_longest_stay_and_a_replay_restarts_it
     assert client.get(f"/v1/events/{event_id}").get_json()["payload"] == payload
     # The replay started a new stay: the claim's clock restarted with it.
     assert s3.head_object(Bucket=settings.payload_bucket, Key=claim)["LastModified"] >= replayed_at
-    assert play_forward(s3, settings.payload_bucket, rules, 365, since=written) == [claim]
+    assert claim in play_forward(s3, settings.payload_bucket, rules, 365, since=written)
     assert client.get(f"/v1/events/{event_id}").get_json()["payload"] == payload
 
 

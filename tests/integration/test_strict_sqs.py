@@ -98,3 +98,13 @@ def test_a_send_whose_answer_was_lost_is_there_twice_after_the_clients_retry(lay
     sqs.send_message(QueueUrl=url, MessageBody="once")  # the client's retry
     counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
     assert int(counts["Attributes"]["ApproximateNumberOfMessages"]) >= 2
+
+
+def test_a_receive_whose_answer_was_lost_hides_its_messages_for_the_timeout(layer, queue):
+    sqs = client(layer)
+    with layer.rates(server_errors=1.0, lost_receive_answers=1.0), pytest.raises(ClientError):
+        receive(sqs, queue, wait=0)
+    counts = sqs.get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )
+    assert int(counts["Attributes"]["ApproximateNumberOfMessagesNotVisible"]) >= 1

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from fluxa.infra.queue_reader import read_batches, start_read
 from fluxa.messages.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
 
 
-def receive_raw(sqs: Any, url: str, *, delete: bool = False) -> list[dict[str, Any]]:
+def receive_raw(
+    sqs: Any, url: str, *, delete: bool | Callable[[dict[str, Any]], bool] = False
+) -> list[dict[str, Any]]:
     """Every message now visible in the queue, each once (ReceiveMessage results, with
-    `ApproximateReceiveCount`); all are left in the queue unless `delete`.
+    `ApproximateReceiveCount`); all are left in the queue unless `delete` (True, or a test
+    of a message: those it is true of are deleted).
 
     Short polls, read until SQS counts nothing visible (`fluxa.infra.queue_reader`): an
     empty short poll proves nothing on AWS, nor through the suites' strict layer.
@@ -24,7 +28,7 @@ def receive_raw(sqs: Any, url: str, *, delete: bool = False) -> list[dict[str, A
     for raw in received.values():
         handle = raw["ReceiptHandle"]
         with contextlib.suppress(sqs.exceptions.ClientError):  # a handle SQS no longer knows
-            if delete:
+            if delete is True or (callable(delete) and delete(raw)):
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
             else:
                 sqs.change_message_visibility(
