@@ -6,6 +6,7 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cli.dlq import dlq
+from cli.events import events
 from cli.operations import alarms_now, trace, worker_ready
 from cli.setup import db, setup
 from cli.standalone import standalone, token
@@ -29,5 +30,7 @@ def main() -> None:
     """Fluxa: event pipeline and trading-journal backend."""
 
 
-for command in (setup, db, standalone, token, stats, dlq, trace, alarms_now, worker_ready):
+for command in (
+    setup, db, standalone, token, stats, events, dlq, trace, alarms_now, worker_ready,
+):  # fmt: skip
     main.add_command(command)

@@ -23,7 +23,7 @@ from launcher.environment import (
     use_emulator_credentials,
 )
 from launcher.postgres import EmbeddedPostgres
-from launcher.strict_sqs import StrictSqs
+from launcher.strict_sqs import STANDALONE_STRICTNESS, StrictSqs
 from launcher.supervisor import Supervisor
 
 DEV_SCOPES = ("fluxa/events.write", "fluxa/events.read")
@@ -192,7 +192,7 @@ def run_standalone(
         print(f"fluxa: starting PostgreSQL in {data_dir / 'postgres'}", flush=True)
         postgres = EmbeddedPostgres(data_dir / "postgres")
         moto = MotoServer(log_path=logs / "emulator.log", state_dir=data_dir / "emulator")
-        strict = StrictSqs(("127.0.0.1", moto.port)) if strict_sqs else None
+        strict = StrictSqs(("127.0.0.1", moto.port), STANDALONE_STRICTNESS) if strict_sqs else None
         issuer = DevIssuer(data_dir / "auth")
         metrics_dir = data_dir / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)  # counters start again with the processes

@@ -174,6 +174,7 @@ class EventProcessor:
         return inserted_ids
 
     def _write(self, objects: ObjectsToWrite) -> None:
+        """The writes of `objects` (on the upload thread)."""
         if objects.archive is not None:
             archive = objects.archive
             self._store.put(archive.key, archive.body, content_type="application/x-ndjson")
@@ -237,6 +238,7 @@ class ObjectsToWrite:
 
 
 def _objects_to_write(events: list[CheckedEvent]) -> ObjectsToWrite:
+    """The archive of `events`' inline payloads, and a kept copy of each claimed one."""
     inline = [e for e in events if e.message["payload_ref"] is None]
     positions: dict[str, tuple[str, int]] = {}
     archive = None

@@ -131,11 +131,46 @@ def list_events(
     return [EventRecord(**row._mapping) for row in conn.execute(query)]
 
 
+@dataclass(frozen=True)
+class ClaimRow:
+    """A row that still names a claim-checked payload in transit (`claims/`)."""
+
+    event_id: str
+    archive_key: str
+    payload_sha256: str
+    accepted_at: dt.datetime
+
+
+def rows_naming_claims(conn: Connection, *, after: str, limit: int) -> list[ClaimRow]:
+    """Up to `limit` rows whose payload key is under `claims/`, by event id after `after`."""
+    query = (
+        select(events.c.event_id, events.c.archive_key, events.c.payload_sha256,
+               events.c.accepted_at)
+        .where(events.c.archive_key.startswith("claims/"), events.c.event_id > after)
+        .order_by(events.c.event_id)
+        .limit(limit)
+    )  # fmt: skip
+    return [ClaimRow(**row._mapping) for row in conn.execute(query)]
+
+
+def repoint_payload(conn: Connection, event_id: str, old_key: str, new_key: str) -> bool:
+    """Name `new_key` as the row's payload object, if it still names `old_key`."""
+    result = conn.execute(
+        events.update()
+        .where(events.c.event_id == event_id, events.c.archive_key == old_key)
+        .values(archive_key=new_key)
+    )
+    return result.rowcount == 1
+
+
 __all__ = [
+    "ClaimRow",
     "EventFilter",
     "EventRecord",
     "existing_ids",
     "get_event",
     "insert_events",
     "list_events",
+    "repoint_payload",
+    "rows_naming_claims",
 ]

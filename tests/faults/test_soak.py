@@ -101,9 +101,16 @@ def soak_workers(worker_process, tmp_path) -> Iterator[tuple[WorkerProcess, Work
     victim.stop()
 
 
+@pytest.fixture
+def redelivering(strict_sqs):
+    """SQS delivers about 1% of the messages a second time (a lost delete), as AWS may."""
+    with strict_sqs.rates(lost_deletes=0.01):
+        yield
+
+
 def test_soak_with_random_faults(
     request, soak_workers, test_database, s3_proxy, client, auth, engine, s3, sqs, queue_url,
-    settings,
+    settings, redelivering,
 ):  # fmt: skip
     steady, victim = soak_workers
     total = request.config.getoption("--soak-events")

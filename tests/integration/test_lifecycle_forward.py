@@ -9,8 +9,10 @@ import uuid
 
 import pytest
 
+from fluxa.events import repository
 from fluxa.events.archive import claim_key
-from fluxa.events.hashing import payload_sha256
+from fluxa.events.hashing import canonical_of, payload_sha256
+from fluxa.infra.db import transaction
 from tests.integration.helpers import fluxa, wait_for_dead_letter, wait_for_rows
 from tests.support.builders import event_body
 from tests.support.s3_lifecycle import play_forward, template_parameters, template_rules
@@ -117,3 +119,38 @@ def test_a_dead_letter_whose_claim_is_gone_stays_and_is_named(
     out = fluxa(environ, "dlq", "replay", "--queue", "events")
     assert "moved: 0" in out and "PayloadMissing" in out
     assert wait_for_dead_letter(sqs, dlq, event_id).task_id == letter.task_id
+
+
+def test_rows_written_before_claims_were_kept_are_moved_by_keep_claims(
+    client, environ, engine, s3, settings, parameters
+):
+    """An upgraded deployment: its older rows name `claims/` objects. `fluxa events
+    keep-claims` moves them before the lifecycle rule can; a claim already gone is named."""
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
+    kept, lost = large_payload(), large_payload()
+    rows = [old_row(payload) for payload in (kept, lost)]
+    s3.put_object(Bucket=settings.payload_bucket, Key=rows[0]["archive_key"],
+                  Body=canonical_of(kept))  # fmt: skip
+    with transaction(engine) as conn:
+        repository.insert_events(conn, rows)
+
+    out = fluxa(environ, "events", "keep-claims")
+    assert "moved: 1 " in out and rows[1]["event_id"] in out
+    assert "moved: 0 " in fluxa(environ, "events", "keep-claims")  # once is enough
+    rules = template_rules("PayloadBucket", parameters)
+    play_forward(s3, settings.payload_bucket, rules, 365, since=started)
+    assert client.get(f"/v1/events/{rows[0]['event_id']}").get_json()["payload"] == kept
+    assert "payload_problem" in client.get(f"/v1/events/{rows[1]['event_id']}").get_json()
+
+
+def old_row(payload: dict) -> dict:
+    """An event row as the processor wrote it before claims were kept."""
+    digest = payload_sha256(payload)
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "event_id": f"evt-{uuid.uuid4().hex}", "type": "trade.executed", "source": "upgrade",
+        "occurred_at": now, "accepted_at": now, "status": "processed",
+        "payload_sha256": digest, "payload_size": len(canonical_of(payload)),
+        "archive_key": claim_key(digest), "archive_offset": 0, "correlation_id": None,
+        "enqueued_at": now, "task_id": None,
+    }  # fmt: skip

@@ -1,0 +1,30 @@
+"""`fluxa events keep-claims`: the upgrade step for rows that name a claim in transit."""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import settings_or_exit
+from fluxa.events.kept_claims import keep_claims
+from fluxa.infra.aws import s3_client
+from fluxa.infra.db import make_engine
+from fluxa.infra.storage import S3ObjectStore
+
+
+@click.group()
+def events() -> None:
+    """Stored events."""
+
+
+@events.command("keep-claims")
+@click.option("--dry-run", is_flag=True, help="Count the rows; copy and change nothing.")
+def events_keep_claims(dry_run: bool) -> None:
+    """Move payloads that rows still name under claims/ (expired by the stack's lifecycle
+    rule) to archive/, where payloads are kept. Run once after upgrading; safe to re-run."""
+    settings = settings_or_exit("database_url")
+    store = S3ObjectStore(s3_client(settings), settings.payload_bucket)
+    report = keep_claims(make_engine(settings.database_url), store, dry_run=dry_run)
+    verb = "would move" if dry_run else "moved"
+    click.echo(f"{verb}: {report.moved} payload(s) from claims/ to archive/")
+    if report.missing:
+        click.echo(f"already gone (PayloadMissing when read): {', '.join(report.missing)}")
