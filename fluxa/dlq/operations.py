@@ -100,16 +100,20 @@ def replay(
     """
     report = ReplayReport(dry_run=dry_run, read=start_read(sqs, dlq_url))
     held: dict[str, str] = {}  # message id → newest receipt handle
+    moved: set[str] = set()
     try:
         for batch in read_batches(sqs, dlq_url, report.read, hide_seconds=HIDE_SECONDS):
             for raw in batch:
-                if raw["MessageId"] in held:  # seen (a duplicate delivery, or the hide ran out)
-                    held[raw["MessageId"]] = raw["ReceiptHandle"]
-                    continue
-                letter = from_sqs(raw)
-                if not _move(sqs, dlq_url, letter, source_url_for, claims, report,
-                             error_code=error_code, max_messages=max_messages):  # fmt: skip
-                    held[letter.message_id] = letter.receipt_handle
+                message_id, handle = raw["MessageId"], raw["ReceiptHandle"]
+                if message_id in held:  # seen (a duplicate delivery, or the hide ran out)
+                    held[message_id] = handle
+                elif message_id in moved:  # a copy SQS kept despite the delete: sent already
+                    sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=handle)
+                elif _move(sqs, dlq_url, from_sqs(raw), source_url_for, claims, report,
+                           error_code=error_code, max_messages=max_messages):  # fmt: skip
+                    moved.add(message_id)
+                else:
+                    held[message_id] = handle
             if on_progress:
                 on_progress(report)
     finally:

@@ -36,7 +36,12 @@ class TaskMessage:
     @property
     def envelope(self) -> DeadLetterEnvelope | None:
         raw = self.headers.get(DEAD_LETTER_HEADER)
-        return DeadLetterEnvelope.from_dict(raw) if isinstance(raw, dict) else None
+        if not isinstance(raw, dict):
+            return None
+        try:
+            return DeadLetterEnvelope.from_dict(raw)
+        except (TypeError, ValueError):  # anyone who may send to a DLQ can write a header
+            return None
 
 
 def _json_or_base64_json(text: str | bytes) -> Any:
