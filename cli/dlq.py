@@ -78,6 +78,8 @@ def dlq_replay(which: str, error_code: str | None, max_messages: int | None, dry
     verb = "would move" if dry_run else "moved"
     click.echo(f"{verb}: {sum(report.moved.values())} {dict(report.moved)}")
     click.echo(f"left:  {sum(report.left.values())} {dict(report.left)}")
+    if report.copies:
+        click.echo(f"copies of a task sent back, deleted: {report.copies}")
     if report.payload_missing:
         click.echo(
             f"left because a claim-checked payload is gone (PayloadMissing: the producer "

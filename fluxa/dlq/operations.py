@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
@@ -69,11 +71,26 @@ class ReplayReport:
     #: Letters left because a claim-checked payload they name is gone (message ids).
     payload_missing: list[str] = field(default_factory=list)
     read: QueueRead | None = None
+    #: Second copies of a task already sent back (a worker may dead-letter one message
+    #: twice: SQS delivers at least once), deleted rather than sent again.
+    copies: int = 0
 
     @property
     def examined(self) -> int:
-        """Messages looked at so far (moved or left)."""
-        return sum(self.moved.values()) + sum(self.left.values())
+        """Messages looked at so far (moved, left, or folded as copies)."""
+        return sum(self.moved.values()) + sum(self.left.values()) + self.copies
+
+
+def task_key(letter: DeadLetter) -> str | None:
+    """What makes two dead letters copies of one task: its name, id, arguments and error
+    code (not the rest of the envelope, which records when each copy failed). None for
+    a body that is not a Celery message."""
+    task = letter.task
+    if task is None:
+        return None
+    parts = [task.task, task.task_id, task.args, task.kwargs, letter.error_code]
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def replay(
@@ -96,11 +113,14 @@ def replay(
     replay starts (`fluxa.dlq.claims`), and a letter whose payload is gone stays.
     Messages left behind are made visible again when the run ends. The read goes on
     until SQS counts the DLQ drained (`report.read` says how it ended); each message is
-    examined once. `on_progress` sees the report after each batch.
+    examined once. Copies of a task sent back in this run are deleted, not sent again
+    (`report.copies`): `max_messages` counts tasks. `on_progress` sees the report after
+    each batch.
     """
     report = ReplayReport(dry_run=dry_run, read=start_read(sqs, dlq_url))
     held: dict[str, str] = {}  # message id → newest receipt handle
-    moved: set[str] = set()
+    moved: set[str] = set()  # message ids
+    sent: set[str] = set()  # task keys
     try:
         for batch in read_batches(sqs, dlq_url, report.read, hide_seconds=HIDE_SECONDS):
             for raw in batch:
@@ -109,8 +129,9 @@ def replay(
                     held[message_id] = handle
                 elif message_id in moved:  # a copy SQS kept despite the delete: sent already
                     sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=handle)
-                elif _move(sqs, dlq_url, from_sqs(raw), source_url_for, claims, report,
-                           error_code=error_code, max_messages=max_messages):  # fmt: skip
+                elif _examine(sqs, dlq_url, from_sqs(raw), sent, report, source_url_for,
+                              claims, error_code=error_code, max_messages=max_messages) \
+                        and not dry_run:  # fmt: skip
                     moved.add(message_id)
                 else:
                     held[message_id] = handle
@@ -120,6 +141,30 @@ def replay(
         for handle in held.values():
             _show(sqs, dlq_url, handle)
     return report
+
+
+def _examine(
+    sqs: Any,
+    dlq_url: str,
+    letter: DeadLetter,
+    sent: set[str],
+    report: ReplayReport,
+    source_url_for: Callable[[DeadLetter], str | None],
+    claims: S3ObjectStore | None,
+    **limits: Any,
+) -> bool:
+    """Whether `letter` leaves the DLQ (or would, on a dry run): sent back, or deleted as
+    a copy of a task this run sent back. Counted in `report` either way."""
+    key = task_key(letter) or letter.message_id
+    if key in sent:
+        report.copies += 1
+        if not report.dry_run:
+            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=letter.receipt_handle)
+        return True
+    if not _move(sqs, dlq_url, letter, source_url_for, claims, report, **limits):
+        return False
+    sent.add(key)
+    return True
 
 
 def _move(
@@ -133,11 +178,12 @@ def _move(
     error_code: str | None,
     max_messages: int | None,
 ) -> bool:
-    """Send `letter` back and delete it from the DLQ; False when it stays (counted)."""
+    """Send `letter` back and delete it from the DLQ (on a dry run, only say it would);
+    False when it stays. Counted in `report`."""
     target = _target(letter, source_url_for, error_code, max_messages, report)
     if target is None or report.dry_run:
         (report.moved if target else report.left)[letter.error_code] += 1
-        return False
+        return target is not None
     if claims is not None and refresh_claims(claims, letter):
         report.left[letter.error_code] += 1
         report.payload_missing.append(letter.message_id)

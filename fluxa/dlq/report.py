@@ -7,7 +7,7 @@ from typing import Any
 
 from config import Settings
 from fluxa.dlq.letters import DeadLetter
-from fluxa.dlq.operations import Inspection
+from fluxa.dlq.operations import Inspection, task_key
 from fluxa.dlq.runbook import action_for
 from fluxa.infra.queues import topology
 
@@ -38,6 +38,12 @@ def summary(letter: DeadLetter) -> dict[str, Any]:
     }
 
 
+def copies(letters: list[DeadLetter]) -> int:
+    """How many letters repeat a task another letter carries (a replay sends it once)."""
+    keys = [key for letter in letters if (key := task_key(letter)) is not None]
+    return len(keys) - len(set(keys))
+
+
 def inspection(queue: str, seen: Inspection) -> dict[str, Any]:
     """Counts by code and a summary of each sampled letter, beside SQS's own counts and,
     when the two differ, why (`warning`)."""
@@ -49,6 +55,7 @@ def inspection(queue: str, seen: Inspection) -> dict[str, Any]:
         "sqs_counts": {"visible": start.visible, "in_flight": start.in_flight},
         "warning": seen.read.shortfall,
         "counts": dict(Counter(letter.error_code for letter in letters)),
+        "copies": copies(letters),
         "messages": [summary(letter) for letter in letters],
     }
 

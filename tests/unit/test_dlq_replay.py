@@ -12,13 +12,13 @@ from fluxa.errors import ErrorCode
 from fluxa.messages.tasks import DEAD_LETTER_HEADER
 
 
-def letter_body(code: str) -> str:
-    inner = json.dumps([[], {"user_id": "u1"}, {}])
+def letter_body(code: str, task_id: str = "i", user: str = "u1", attempts: int = 1) -> str:
+    inner = json.dumps([[], {"user_id": user}, {}])
     envelope = build_envelope(
-        error_code=ErrorCode(code), error_message="m", attempts=1, first_failed_at=None,
+        error_code=ErrorCode(code), error_message="m", attempts=attempts, first_failed_at=None,
         now=dt.datetime(2026, 12, 4, tzinfo=dt.UTC), correlation_id=None, source_queue="q",
     )  # fmt: skip
-    headers = {"task": "t", "id": "i", DEAD_LETTER_HEADER: envelope.to_dict()}
+    headers = {"task": "t", "id": task_id, DEAD_LETTER_HEADER: envelope.to_dict()}
     return json.dumps({"body": inner, "headers": headers, "properties": {}})
 
 
@@ -46,8 +46,8 @@ class ScriptedDlq:
         self.shown.append(ReceiptHandle)
 
 
-def received(message_id: str, handle: str, code: str) -> dict:
-    return {"MessageId": message_id, "ReceiptHandle": handle, "Body": letter_body(code)}
+def received(message_id: str, handle: str, code: str, **task: object) -> dict:
+    return {"MessageId": message_id, "ReceiptHandle": handle, "Body": letter_body(code, **task)}
 
 
 def test_a_letter_delivered_again_after_its_move_is_deleted_not_sent_twice():
@@ -70,3 +70,30 @@ def test_a_letter_whose_envelope_is_forged_is_read_not_a_crash():
     dlq = ScriptedDlq([[{"MessageId": "f", "ReceiptHandle": "h", "Body": forged}]])
     report = replay(dlq, "dlq-url", lambda letter: "http://sqs/000/Fluxa-InputQueue")
     assert report.examined == 1
+
+
+def test_two_copies_of_one_task_are_sent_back_once_and_max_counts_tasks():
+    dlq = ScriptedDlq([[
+        received("a1", "h1", "DBConnectionError", task_id="A"),
+        received("a2", "h2", "DBConnectionError", task_id="A", attempts=2),  # dead-lettered twice
+        received("b", "h3", "DBConnectionError", task_id="B", user="u2"),
+        received("c", "h4", "DBConnectionError", task_id="C", user="u3"),
+    ]])  # fmt: skip
+    report = replay(dlq, "dlq-url", lambda letter: "http://sqs/000/Q", max_messages=2)
+    assert len(dlq.sent) == 2 and dict(report.moved) == {"DBConnectionError": 2}
+    assert report.copies == 1
+    assert dlq.deleted == ["h1", "h2", "h3"]
+    assert dlq.shown == ["h4"] and dict(report.left) == {"DBConnectionError": 1}
+
+
+def test_a_dry_run_counts_copies_and_leaves_them():
+    dlq = ScriptedDlq([[
+        received("a1", "h1", "DBConnectionError", task_id="A"),
+        received("a2", "h2", "DBConnectionError", task_id="A"),
+        received("p", "h3", "HashMismatch", task_id="A"),  # same task, another failure: kept
+    ]])  # fmt: skip
+    report = replay(dlq, "dlq-url", lambda letter: "http://sqs/000/Q", dry_run=True)
+    assert dlq.sent == [] and dlq.deleted == []
+    assert report.copies == 1 and dict(report.moved) == {"DBConnectionError": 1}
+    assert dict(report.left) == {"HashMismatch": 1}
+    assert sorted(dlq.shown) == ["h1", "h2", "h3"]
