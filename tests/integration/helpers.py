@@ -50,6 +50,12 @@ def dead_letters_for(sqs: Any, url: str, event_id: str) -> list[TaskMessage]:
     ]
 
 
+def dead_tasks_for(sqs: Any, url: str, event_id: str) -> set[str]:
+    """The task ids of the DLQ messages carrying `event_id` (copies of one task count once:
+    SQS delivers at least once, so a worker may dead-letter one message twice)."""
+    return {letter.task_id for letter in dead_letters_for(sqs, url, event_id)}
+
+
 def wait_for_dead_letter(sqs: Any, url: str, event_id: str, timeout: float = 40) -> TaskMessage:
     found = wait_until(
         lambda: dead_letters_for(sqs, url, event_id),
@@ -57,8 +63,7 @@ def wait_for_dead_letter(sqs: Any, url: str, event_id: str, timeout: float = 40)
         interval=0.5,
         what=f"a dead letter for {event_id}",
     )
-    # SQS delivers at least once, so a worker may dead-letter one task twice; never two tasks.
-    tasks = {letter.task_id for letter in found}
+    tasks = {letter.task_id for letter in found}  # copies of one task allowed, not two tasks
     assert len(tasks) == 1, f"expected one dead task for {event_id}, got {tasks}"
     return found[0]
 

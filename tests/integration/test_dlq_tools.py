@@ -15,6 +15,7 @@ from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
 from tests.integration.helpers import (
     count_rows,
     dead_letters_for,
+    dead_tasks_for,
     fluxa,
     wait_for_dead_letter,
     wait_for_rows,
@@ -74,8 +75,8 @@ def test_inspect_reads_without_consuming(environ, dead_letters, sqs, queue_url, 
     assert sample["correlation_id"] and sample["attempts"] == 1
     assert "Safe to retry" in mine[f"events {outage['event_id']}"]["action"]
     # Still there, untouched.
-    assert len(dead_letters_for(sqs, dlq, poison["event_id"])) == 1
-    assert len(dead_letters_for(sqs, dlq, outage["event_id"])) == 1
+    assert len(dead_tasks_for(sqs, dlq, poison["event_id"])) == 1
+    assert len(dead_tasks_for(sqs, dlq, outage["event_id"])) == 1
 
 
 def test_replay_moves_what_is_safe_and_never_poison(
@@ -85,7 +86,7 @@ def test_replay_moves_what_is_safe_and_never_poison(
     dlq = queue_url(settings.dead_letter_queue)
     dry = fluxa(environ, "dlq", "replay", "--queue", "events", "--dry-run")
     assert "would move" in dry
-    assert len(dead_letters_for(sqs, dlq, outage["event_id"])) == 1
+    assert len(dead_tasks_for(sqs, dlq, outage["event_id"])) == 1
 
     out = fluxa(environ, "dlq", "replay", "--queue", "events")
     assert "HashMismatch" in out.split("left:")[1]
@@ -93,11 +94,11 @@ def test_replay_moves_what_is_safe_and_never_poison(
     assert progress[0].startswith("messages examined: 0 of ") and len(progress) >= 2, out
     wait_for_rows(engine, [outage["event_id"]])
     assert dead_letters_for(sqs, dlq, outage["event_id"]) == []
-    assert len(dead_letters_for(sqs, dlq, poison["event_id"])) == 1
+    assert len(dead_tasks_for(sqs, dlq, poison["event_id"])) == 1
 
     # Even asked by name, HashMismatch stays.
     fluxa(environ, "dlq", "replay", "--queue", "events", "--error-code", "HashMismatch")
-    assert len(dead_letters_for(sqs, dlq, poison["event_id"])) == 1
+    assert len(dead_tasks_for(sqs, dlq, poison["event_id"])) == 1
     assert count_rows(engine, poison["event_id"]) == 0
 
 
