@@ -95,6 +95,12 @@ class NotFoundError(FluxaError):
     http_status = 404
 
 
+class GoneError(NotFoundError):
+    """The resource existed and was deleted (e.g. the trade an idempotent request created)."""
+
+    http_status = 410
+
+
 class Conflict(FluxaError):
     """The request conflicts with the state of the resource."""
 

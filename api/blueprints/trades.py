@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Response, jsonify, url_for
 
 from api.auth import authenticate, current_principal
 from api.blueprint import Blueprint
-from api.idempotency import IdempotencyHeadersSchema, run_idempotent
+from api.idempotency import REPLAYED_HEADER, IdempotencyHeadersSchema, run_idempotent
 from api.schemas.common import NoQuerySchema
 from api.schemas.trades import (
     IfMatchHeaderSchema,
@@ -22,11 +21,12 @@ from api.schemas.trades import (
 )
 from api.services import current_services
 from fluxa import logcontext
-from fluxa.errors import PreconditionRequiredError
+from fluxa.errors import GoneError, NotFoundError, PreconditionRequiredError
 from fluxa.idempotency import StoredResponse
 from fluxa.trades.schemas import TradeCreateSchema, TradeUpdateSchema
 from fluxa.trades.service import TradeFilter
 from fluxa.trades.trade import Trade
+from fluxa.trades.versions import VersionCondition, parse_if_match
 
 blp = Blueprint("trades", __name__, url_prefix="/v1/trades", description="Your trading journal.")
 blp.before_request(authenticate)
@@ -43,11 +43,11 @@ def _etag(trade: Trade) -> dict[str, str]:
     return {"ETag": f'"{trade.version}"'}
 
 
-def _expected_version(if_match: str | None, body_version: int | None) -> int:
+def _condition(if_match: str | None, body_version: int | None) -> VersionCondition:
     if if_match is not None:
-        return int(re.sub(r"[^0-9]", "", if_match))
+        return parse_if_match(if_match)  # the schema checked it parses
     if body_version is not None:
-        return body_version
+        return VersionCondition.exactly(body_version)
     raise PreconditionRequiredError(
         "send If-Match (the trade's ETag) or version",
         details={"If-Match": ["Required: the version this change applies to."]},
@@ -58,9 +58,10 @@ def _expected_version(if_match: str | None, body_version: int | None) -> int:
 @blp.arguments(IdempotencyHeadersSchema, location="headers")
 @blp.arguments(TradeCreateSchema)
 @blp.response(201, TradeSchema)
-@blp.problems(*AUTH_ERRORS, 400, 409, 415, 422)
+@blp.problems(*AUTH_ERRORS, 400, 409, 410, 415, 422)
 def create_trade(headers: dict[str, Any], data: dict[str, Any]) -> Response:
-    """create-trade. With `Idempotency-Key`, a retried request creates one trade."""
+    """create-trade. With `Idempotency-Key`, a retried request creates one trade (`410`
+    when the trade it created has since been deleted)."""
     user = current_principal().sub
 
     def create() -> StoredResponse:
@@ -68,11 +69,24 @@ def create_trade(headers: dict[str, Any], data: dict[str, Any]) -> Response:
         return StoredResponse(status=201, body=_trade_schema.dump(dump_trade(trade)))
 
     body, status, extra = run_idempotent(headers.get("idempotency_key"), f"trades:{user}", create)
+    if REPLAYED_HEADER in extra:
+        _still_there(user, body["id"])
     response = jsonify(body)
     response.status_code = status
     location = url_for("trades.get_trade", trade_id=body["id"])
     response.headers.update({**extra, "ETag": f'"{body["version"]}"', "Location": location})
     return response
+
+
+def _still_there(user: str, trade_id: str) -> None:
+    """A replayed creation must not point at a trade deleted since (its Location a 404)."""
+    try:
+        current_services().trades.get(user, trade_id)
+    except NotFoundError as exc:
+        raise GoneError(
+            f"the trade this Idempotency-Key created ({trade_id}) has since been deleted; "
+            "send a new key to create another"
+        ) from exc
 
 
 @blp.route("", methods=["GET"])
@@ -111,9 +125,9 @@ def get_trade(_query: dict[str, Any], trade_id: str) -> Any:
 @blp.problems(*AUTH_ERRORS, 400, 404, 412, 415, 428)
 def update_trade(headers: dict[str, Any], changes: dict[str, Any], trade_id: str) -> Any:
     """update-trade: change any writable field; stale versions get 412."""
-    expected = _expected_version(headers.get("if_match"), changes.pop("version", None))
+    condition = _condition(headers.get("if_match"), changes.pop("version", None))
     trade = current_services().trades.update(
-        current_principal().sub, trade_id, changes, expected_version=expected
+        current_principal().sub, trade_id, changes, condition=condition
     )
     return dump_trade(trade), 200, _etag(trade)
 

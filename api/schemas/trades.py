@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from fluxa.decimals import to_str
 from fluxa.trades.images import CONTENT_TYPES, MAX_IMAGE_BYTES
 from fluxa.trades.pnl import realized_net
 from fluxa.trades.schemas import SYMBOL_PATTERN, TAG_PATTERN
 from fluxa.trades.trade import Side, Status, Trade
+from fluxa.trades.versions import parse_if_match
 from fluxa.validation.fields import FullMatch, Moment, Text
 
 MAX_PAGE_SIZE = 200
@@ -86,14 +87,24 @@ class TradePageSchema(Schema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
+def _entity_tags(value: str) -> None:
+    try:
+        parse_if_match(value)
+    except ValueError as exc:
+        raise ValidationError(f'Must be *, or ETags such as "3": {exc}.') from exc
+
+
 class IfMatchHeaderSchema(Schema):
     class Meta:
         unknown = "exclude"
 
     if_match = fields.String(
         data_key="If-Match",
-        validate=FullMatch(r'^(W/)?"?[0-9]{1,10}"?$', error='Must be an ETag such as "3".'),
-        metadata={"description": "The trade version the change applies to (its ETag)."},
+        validate=[validate.Length(max=1024), _entity_tags],
+        metadata={
+            "description": 'The trade versions the change applies to: its ETag (`"3"`), a '
+            'list of them (`"3", "4"`), or `*` (any). A weak tag never matches.'
+        },
     )
 
 

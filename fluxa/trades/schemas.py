@@ -41,6 +41,7 @@ class _TradeFields(Schema):
     tags = fields.List(
         Text(validate=FullMatch(TAG_PATTERN)),
         validate=validate.Length(max=MAX_TAGS),
+        metadata={"uniqueItems": True},
     )
     notes = Text(validate=validate.Length(max=10_000))
     images = fields.List(

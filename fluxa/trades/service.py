@@ -20,6 +20,7 @@ from fluxa.trades import integrity
 from fluxa.trades import repository as trades_repository
 from fluxa.trades.images import S3ImageStore, key_prefix, upload_problem
 from fluxa.trades.trade import PartialClose, Side, Trade
+from fluxa.trades.versions import VersionCondition
 
 log = logging.getLogger("fluxa.trades")
 
@@ -124,23 +125,23 @@ class TradeService:
         return TradePage(items=page, next_cursor=next_cursor)
 
     def update(
-        self, user_id: str, trade_id: str, changes: dict[str, Any], *, expected_version: int
+        self, user_id: str, trade_id: str, changes: dict[str, Any], *, condition: VersionCondition
     ) -> Trade:
-        """Apply `changes` if the trade is still at `expected_version` (else 412)."""
+        """Apply `changes` if the trade's version meets `condition` (else 412)."""
         _require_id_form(trade_id)
         with transaction(self._engine) as conn:
             current = trades_repository.get(conn, user_id, trade_id, for_update=True)
             if current is None:
                 raise NotFoundError(f"trade {trade_id!r} not found")
-            if current.version != expected_version:
+            if not condition.admits(current.version):
                 raise PreconditionFailedError(
-                    f"trade is at version {current.version}, not {expected_version}",
+                    f"trade is at version {current.version}, not {condition.describe()}",
                     details={"version": [f"Current version is {current.version}."]},
                 )
             merged = dataclasses.replace(current, **_field_values(changes))
             self._check_new_images(merged, current)
             integrity.check(merged)
-            stored = trades_repository.replace(conn, merged, expected_version)
+            stored = trades_repository.replace(conn, merged, current.version)
             if stored is None:  # unreachable while the row is locked; kept for safety
                 raise PreconditionFailedError("trade changed concurrently")
             _trail_write(conn, stored, "updated")

@@ -81,6 +81,49 @@ def test_stale_version_is_412_and_missing_version_is_428(client, auth):
 
 
 @pytest.mark.parametrize(
+    ("if_match", "status"),
+    [("*", 200), ('"7", "2"', 200), ('"1", "3"', 412), ('W/"2"', 412), ("2", 200), ('"x"', 400)],
+)
+def test_if_match_takes_star_and_lists_of_etags(client, auth, if_match, status):
+    user = new_user()
+    trade_id = create(client, auth, user).get_json()["id"]
+    assert client.patch(
+        f"/v1/trades/{trade_id}", json={"notes": "a", "version": 1}, headers=auth(user)
+    ).status_code == 200  # now at version 2
+    answer = client.patch(
+        f"/v1/trades/{trade_id}", json={"notes": "b"}, headers={**auth(user), "If-Match": if_match}
+    )
+    assert answer.status_code == status, answer.get_data(as_text=True)
+    notes = client.get(f"/v1/trades/{trade_id}", headers=auth(user)).get_json()["notes"]
+    assert notes == ("b" if status == 200 else "a")
+    if status == 400:
+        assert "If-Match" in answer.get_json()["errors"]
+
+
+def test_a_replayed_creation_of_a_deleted_trade_is_410_not_a_dangling_location(client, auth):
+    user = new_user()
+    headers = {**auth(user), "Idempotency-Key": uuid.uuid4().hex}
+    first = client.post("/v1/trades", json=trade_body(), headers=headers)
+    again = client.post("/v1/trades", json=trade_body(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Location"] == first.headers["Location"]
+    trade_id = first.get_json()["id"]
+    assert client.delete(f"/v1/trades/{trade_id}", headers=auth(user)).status_code == 204
+    gone = client.post("/v1/trades", json=trade_body(), headers=headers)
+    assert gone.status_code == 410, gone.get_data(as_text=True)
+    assert gone.content_type == "application/problem+json"
+    assert gone.get_json()["code"] == "NotFound" and trade_id in gone.get_json()["detail"]
+    assert "Location" not in gone.headers
+
+
+def test_the_schema_says_tags_are_unique(client):
+    spec = client.get("/v1/openapi.json").get_json()
+    create_body = spec["paths"]["/v1/trades"]["post"]["requestBody"]["content"]
+    ref = create_body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert spec["components"]["schemas"][ref]["properties"]["tags"]["uniqueItems"] is True
+
+
+@pytest.mark.parametrize(
     ("body", "field"),
     [
         (trade_body(quantity="-1"), "quantity"),
