@@ -87,9 +87,12 @@ def test_stale_version_is_412_and_missing_version_is_428(client, auth):
 def test_if_match_takes_star_and_lists_of_etags(client, auth, if_match, status):
     user = new_user()
     trade_id = create(client, auth, user).get_json()["id"]
-    assert client.patch(
-        f"/v1/trades/{trade_id}", json={"notes": "a", "version": 1}, headers=auth(user)
-    ).status_code == 200  # now at version 2
+    assert (
+        client.patch(
+            f"/v1/trades/{trade_id}", json={"notes": "a", "version": 1}, headers=auth(user)
+        ).status_code
+        == 200
+    )  # now at version 2
     answer = client.patch(
         f"/v1/trades/{trade_id}", json={"notes": "b"}, headers={**auth(user), "If-Match": if_match}
     )
