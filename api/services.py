@@ -12,7 +12,7 @@ from broker.app import make_celery
 from broker.publisher import CeleryPublisher
 from config import Settings
 from fluxa.auth import TokenVerifier
-from fluxa.auth.revocation import RevocationList
+from fluxa.auth.revocation import RevocationSet
 from fluxa.events.coalesce import CoalescingIngestor
 from fluxa.events.ingest import EventIngestor, IngestLimits
 from fluxa.events.query import EventQueries
@@ -41,7 +41,7 @@ class ApiServices:
     stats_relay: StatsRelay
     image_store: S3ImageStore
     verifier: TokenVerifier | None
-    revocations: RevocationList
+    revocations: RevocationSet
     sqs: Any
 
 
@@ -77,7 +77,7 @@ def build_services(
         stats_relay=relay,
         image_store=images,
         verifier=verifier,
-        revocations=RevocationList(engine),
+        revocations=RevocationSet(engine),
         sqs=sqs_client(settings),
     )
 

@@ -20,6 +20,5 @@ def signout() -> Response:
     """Global sign-out: every token issued to you before now stops working at once."""
     services = current_services()
     sub = current_principal().sub
-    revoke_all(services.engine, sub)
-    services.revocations.forget(sub)
+    services.revocations.note(sub, revoke_all(services.engine, sub))
     return Response(status=204)

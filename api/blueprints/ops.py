@@ -1,4 +1,10 @@
-"""Operations: `GET /healthz` (alive) and `GET /readyz` (dependencies reachable)."""
+"""Operations: `GET /healthz` (alive) and `GET /readyz` (dependencies reachable).
+
+Only the broker decides readiness: ingest, the path a load balancer must keep, needs SQS
+and nothing else (PostgreSQL is read for sign-outs from memory, S3 only for claim
+checks). A database or storage outage is reported as `degraded` with a `200`: taking
+every API task out of the load balancer would stop ingest and heal nothing.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +46,8 @@ def _broker(services: ApiServices) -> None:
 
 
 _CHECKS = {"database": _database, "storage": _storage, "broker": _broker}
+#: The checks whose failure makes the process unready (503); the others degrade it.
+_ESSENTIAL = frozenset({"broker"})
 
 
 @blp.get("/healthz")
@@ -50,7 +58,8 @@ def healthz() -> Any:
 
 @blp.get("/readyz")
 def readyz() -> Any:
-    """Database, S3 and broker reachable, each checked within a bounded time."""
+    """Database, S3 and broker reachable, each checked within a bounded time: `ready`,
+    `degraded` (200, a non-essential dependency down) or `unready` (503)."""
     services = current_services()
     futures = {name: _pool.submit(check, services) for name, check in _CHECKS.items()}
     checks: dict[str, str] = {}
@@ -62,12 +71,19 @@ def readyz() -> Any:
             checks[name] = "timeout"
         except Exception as exc:  # any failure of a dependency means "not ready"
             checks[name] = f"error: {type(exc).__name__}: {str(exc)[:120]}"
-    ready = all(value == "ok" for value in checks.values())
-    body: dict[str, Any] = {"status": "ready" if ready else "unready", "checks": checks}
+    ready = all(checks[name] == "ok" for name in _ESSENTIAL)
+    status = "unready" if not ready else "ready" if _all_ok(checks) else "degraded"
+    body: dict[str, Any] = {"status": status, "checks": checks}
+    stale = services.revocations.stale_seconds
+    body["sign_outs_read_seconds_ago"] = None if stale is None else round(stale, 1)
     heartbeat = services.settings.worker_heartbeat_file
     if heartbeat:  # advisory: a dead or stuck worker is shown, the API stays ready
         body["worker"] = worker_liveness(Path(heartbeat), time.time())
     return body, 200 if ready else 503
+
+
+def _all_ok(checks: dict[str, str]) -> bool:
+    return all(value == "ok" for value in checks.values())
 
 
 def worker_liveness(heartbeat: Path, now: float) -> dict[str, Any]:

@@ -13,6 +13,10 @@ from fluxa.errors import InvalidTokenError
 
 ALGORITHM = "RS256"
 LEEWAY_SECONDS = 30
+#: The longest life (exp − iat) a token may claim: Cognito's maximum for access and ID
+#: tokens is 24 hours. The revocation set keeps a sign-out exactly this long
+#: (`fluxa.auth.revocation`), so a token claiming more is refused.
+MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
 MAX_SUB_LENGTH = 256
 
 
@@ -46,6 +50,7 @@ class TokenVerifier:
         if not isinstance(kid, str):
             raise InvalidTokenError("token has no key id (kid)")
         claims = self._decode(token, self._key_for(kid))
+        _check_lifetime(claims)
         principal = self._principal(claims)
         self._verified.put(token, principal, valid_until=claims["exp"] + LEEWAY_SECONDS)
         return principal
@@ -97,4 +102,14 @@ class TokenVerifier:
             groups=frozenset(g for g in groups if isinstance(g, str))
             if isinstance(groups, list)
             else frozenset(),
+        )
+
+
+def _check_lifetime(claims: dict[str, Any]) -> None:
+    exp, iat = claims["exp"], claims["iat"]
+    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+        raise InvalidTokenError("exp and iat must be numbers")
+    if exp - iat > MAX_TOKEN_LIFETIME_SECONDS:
+        raise InvalidTokenError(
+            f"token lives longer than {MAX_TOKEN_LIFETIME_SECONDS} s (exp − iat)"
         )

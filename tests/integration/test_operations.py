@@ -19,8 +19,8 @@ from broker.app import make_celery
 from cli.main import main
 from fluxa.infra.db import libpq_url
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
-from tests.integration.helpers import wait_for_dead_letter
-from tests.support.builders import event_message
+from tests.integration.helpers import wait_for_dead_letter, wait_for_rows
+from tests.support.builders import event_body, event_message
 from tests.support.sqs import empty, receive_raw
 from tests.support.tcp_proxy import TcpProxy
 
@@ -120,21 +120,49 @@ def test_metrics_count_requests_by_route_and_status(client):
     assert "fluxa_http_request_duration_seconds_bucket" in text
 
 
-def test_readyz_turns_unready_within_its_bound_when_postgres_hangs(settings, test_database):
+def test_ingest_answers_202_while_postgres_hangs_and_readyz_names_it(
+    settings, test_database, machine_token, engine, worker
+):
+    """The database blackholed for the API only: ingest goes on (sign-outs answered from
+    memory), the trades API says 503, /readyz says `degraded` within its bound and stays
+    200, and every event accepted meanwhile is persisted by the worker."""
     proxy = TcpProxy(test_database.proxy.upstream)
     url = test_database.proxied_url.replace(f":{test_database.proxy.port}/", f":{proxy.port}/")
-    app = create_app(dataclasses.replace(settings, database_url=url))
-    client = app.test_client()
+    client = create_app(dataclasses.replace(settings, database_url=url)).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {machine_token}"
     try:
-        first = client.get("/readyz")
-        assert first.status_code == 200, first.get_json()
+        assert client.get("/readyz").get_json()["status"] == "ready"
+        assert client.post("/v1/events", json=event_body()).status_code == 202
         proxy.blackhole()
         started = time.monotonic()
-        response = client.get("/readyz")
+        ready = client.get("/readyz")
         elapsed = time.monotonic() - started
-        assert response.status_code == 503
-        assert response.get_json()["checks"]["database"] != "ok"
+        assert ready.status_code == 200 and ready.get_json()["status"] == "degraded"
+        assert ready.get_json()["checks"]["database"] != "ok"
+        assert ready.get_json()["checks"]["broker"] == "ok"
         assert elapsed < 5  # bounded even though the database never answers
+        bodies = [event_body(event_id=f"evt-{uuid.uuid4().hex}") for _ in range(5)]
+        answers = [client.post("/v1/events", json=body) for body in bodies]
+        assert [a.status_code for a in answers] == [202] * 5, answers[0].get_json()
+        assert client.get("/v1/trades").status_code == 503
+    finally:
+        proxy.close()
+    wait_for_rows(engine, [body["event_id"] for body in bodies], timeout=60)
+
+
+def test_the_first_request_of_a_process_that_never_read_sign_outs_fails_closed(
+    settings, test_database, machine_token
+):
+    proxy = TcpProxy(test_database.proxy.upstream)
+    url = test_database.proxied_url.replace(f":{test_database.proxy.port}/", f":{proxy.port}/")
+    client = create_app(dataclasses.replace(settings, database_url=url)).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {machine_token}"
+    try:
+        proxy.refuse()
+        refused = client.post("/v1/events", json=event_body())
+        assert refused.status_code == 503 and refused.get_json()["code"] == "DBConnectionError"
+        proxy.restore()
+        assert client.post("/v1/events", json=event_body()).status_code == 202
     finally:
         proxy.close()
 
