@@ -17,6 +17,10 @@ ten are waiting or `FLUSH_AFTER_SECONDS` after the first. A delete that is late 
 (the worker killed in between, SQS unreachable) only means the message comes back after
 its visibility timeout; processing it again changes nothing (DESIGN §7), so the trade is
 one more idempotent delivery in a crash against nine requests saved in every ten.
+
+**Leased.** A worker receives with a short visibility timeout and renews it while it
+holds a message (`broker.message_leases`), so that a crashed worker's messages return within a
+lease instead of the queue's whole visibility timeout.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 from kombu.transport import SQS, virtual
 
+from broker.message_leases import Held, LeaseKeeper, Renewal
 from fluxa.dlq.envelope import raw_dead_letter_attributes
 from fluxa.errors import MalformedMessageError
 from fluxa.messages.taskmessage import check_sqs_body
@@ -37,6 +42,9 @@ from fluxa.messages.taskmessage import check_sqs_body
 #: task names this worker runs (`workers.celery_app`, once the app is finalized).
 DEAD_LETTER_URLS_OPTION = "fluxa_dead_letter_urls"
 KNOWN_TASKS_OPTION = "fluxa_known_tasks"
+#: The worker's lease on what it receives, in seconds (`workers.celery_app`; unset: the
+#: queue's visibility timeout, as for every process that only sends).
+LEASE_OPTION = "fluxa_lease_seconds"
 
 log = logging.getLogger("broker.sqs_transport")
 
@@ -124,6 +132,7 @@ class Channel(SQS.Channel):
         super().__init__(*args, **kwargs)
         self._deletes = DeleteBatches()
         self._refused: set[str] = set()  # queue URLs whose last receive failed
+        self._leases: LeaseKeeper | None = None
 
     def _loop1(self, queue: str, messages_fetched: int | None = None) -> None:
         # kombu polls again after `polling_interval` (10 ms); after a failed receive it
@@ -141,6 +150,55 @@ class Channel(SQS.Channel):
             connection._on_list_ready = refusals_as_empty(connection._on_list_ready)
             connection._fluxa_refusals_as_empty = True
         return connection
+
+    def _get_from_sqs(
+        self,
+        queue_name: str,
+        queue_url: str,
+        connection: Any,
+        count: int = 1,
+        callback: Any = None,
+    ) -> Any:
+        # kombu's receive, with the lease as its visibility timeout (kombu passes none).
+        lease = self.transport_options.get(LEASE_OPTION)
+        if not lease:
+            return super()._get_from_sqs(queue_name, queue_url, connection, count, callback)
+        if self._leases is None:
+            self._leases = LeaseKeeper(lease, self._held, self._renew)
+            self._leases.start()
+        return connection.receive_message(
+            queue_name,
+            queue_url,
+            number_messages=count,
+            visibility_timeout=lease,
+            wait_time_seconds=self.wait_time_seconds,
+            callback=callback,
+        )
+
+    def _held(self) -> list[Held]:
+        """What this channel holds: delivered and neither acknowledged nor rejected.
+        Called from the lease thread: both collections are copied at once (the event loop
+        changes them) before they are read."""
+        delivered, done = dict(self.qos._delivered), set(self.qos._dirty)
+        held = []
+        for tag, message in delivered.items():
+            info = message.delivery_info
+            if tag in done or "sqs_message" not in info:
+                continue
+            held.append(
+                Held(self._queue_of(info), info["sqs_queue"], info["sqs_message"]["ReceiptHandle"])
+            )
+        return held
+
+    def _queue_of(self, delivery_info: dict[str, Any]) -> str | None:
+        """kombu's name of the queue a message came from (it picks the SQS client)."""
+        key = delivery_info.get("routing_key")
+        return self.canonical_queue_name(key) if key else None
+
+    def _renew(self, renewal: Renewal) -> dict[str, Any]:
+        return self.sqs(queue=renewal.queue).change_message_visibility_batch(
+            QueueUrl=renewal.queue_url, Entries=renewal.entries
+        )
 
     def _on_messages_ready(self, queue: str, qname: str, messages: dict[str, Any] | list) -> int:
         # kombu's async receive path (the worker's): `queue` is the URL, `qname` the name.
@@ -214,7 +272,7 @@ class Channel(SQS.Channel):
             return super().basic_ack(delivery_tag)
         if self.hub is None:  # no event loop to flush from later: delete now
             return super().basic_ack(delivery_tag)
-        queue = self.canonical_queue_name(info["routing_key"]) if "routing_key" in info else None
+        queue = self._queue_of(info)
         virtual.Channel.basic_ack(self, delivery_tag)  # frees the prefetch slot now
         waiting = self._deletes.add(queue_url, PendingDelete(queue, receipt))
         if waiting >= BATCH_LIMIT:
@@ -245,6 +303,8 @@ class Channel(SQS.Channel):
             )
 
     def close(self) -> None:
+        if self._leases is not None:
+            self._leases.stop()
         for queue_url, batch in self._deletes.take_all().items():
             self._delete(queue_url, batch)
         super().close()

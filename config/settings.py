@@ -33,6 +33,13 @@ def _sqs_message_size(raw: str) -> int:
     return value
 
 
+def _sqs_lease(raw: str) -> int:
+    value = int(raw)
+    if not 2 <= value <= 43200:  # SQS's visibility timeouts end at 12 h
+        raise ValueError("must be between 2 and 43200 (seconds)")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if value <= 0:
@@ -130,6 +137,10 @@ class Settings:
     # resolved once at start-up with GetQueueUrl (never ListQueues/CreateQueue).
     sqs_queue_url_prefix: str | None = _env("FLUXA_SQS_QUEUE_URL_PREFIX", parse=_http_url)
     sqs_visibility_timeout: int = _env("FLUXA_SQS_VISIBILITY_TIMEOUT", 900, parse=_positive_int)
+    # How long a worker's received message stays hidden unless the worker renews it (it
+    # does, every quarter of this, while it holds the message): a crashed worker's
+    # messages come back this much later at most (broker/message_leases.py).
+    sqs_lease_seconds: int = _env("FLUXA_SQS_LEASE_SECONDS", 60, parse=_sqs_lease)
     sqs_max_receive_count: int = _env("FLUXA_SQS_MAX_RECEIVE_COUNT", 5, parse=_positive_int)
     sqs_wait_time_seconds: int = _env("FLUXA_SQS_WAIT_SECONDS", 10, parse=int)
     sqs_max_message_bytes: int = _env(

@@ -7,8 +7,8 @@ from typing import Any
 
 from celery import Celery
 
-from broker.app import FluxaCelery, make_celery
-from broker.sqs_transport import KNOWN_TASKS_OPTION, RegisteredTasks
+from broker.app import FluxaCelery, is_sqs, make_celery
+from broker.sqs_transport import KNOWN_TASKS_OPTION, LEASE_OPTION, RegisteredTasks
 from config import Settings
 from workers.schedule import beat_schedule
 
@@ -20,6 +20,8 @@ def make_worker_celery(settings: Settings, *, urls: dict[str, str] | None = None
     app = make_celery(settings, urls=urls)
     app.conf.include = TASK_MODULES
     app.on_after_finalize.connect(_admit_known_tasks, weak=False)
+    if is_sqs(settings):  # what it receives is leased, and renewed while held
+        app.conf.broker_transport_options[LEASE_OPTION] = settings.sqs_lease_seconds
     app.conf.update(
         beat_schedule=beat_schedule(settings),
         # One leader among beats (a lease in PostgreSQL); see workers/beat.py.

@@ -101,6 +101,7 @@ def strict_sqs(emulator: MotoServer) -> Iterator[StrictSqs]:
 # Short timings so that retries, redeliveries and dead-lettering happen within seconds.
 TEST_TUNING = {
     "FLUXA_SQS_VISIBILITY_TIMEOUT": "10",
+    "FLUXA_SQS_LEASE_SECONDS": "4",
     "FLUXA_SQS_MAX_RECEIVE_COUNT": "4",
     "FLUXA_SQS_WAIT_SECONDS": "1",
     "FLUXA_TASK_TIME_LIMIT": "6",

@@ -297,7 +297,7 @@ def test_acknowledged_messages_are_deleted_in_batches(celery, settings, worker, 
     assert len(on_input_queue("DeleteMessageBatch")) < 12
 
 
-def test_worker_killed_mid_task_is_redelivered_after_the_visibility_timeout(
+def test_worker_killed_mid_task_is_redelivered_within_its_lease(
     celery, settings, worker, engine, test_database
 ):
     event = event_message()
@@ -314,7 +314,7 @@ def test_worker_killed_mid_task_is_redelivered_after_the_visibility_timeout(
     assert count_rows(engine, event["event_id"]) == 0
 
     worker.start()
-    wait_for_rows(engine, [event["event_id"]], timeout=settings.sqs_visibility_timeout + 30)
+    wait_for_rows(engine, [event["event_id"]], timeout=settings.sqs_lease_seconds + 30)
     assert worker_lines(worker, task_id=task_id, status="started")  # redelivered to the new one
     assert count_rows(engine, event["event_id"]) == 1
 

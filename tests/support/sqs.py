@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fluxa.infra.queue_reader import read_batches, start_read
@@ -68,3 +68,14 @@ def empty(sqs: Any, url: str) -> int:
     """Delete every message now visible in `url` (PurgeQueue may run once a minute only):
     a test that acts on a whole queue first makes its contents its own."""
     return len(receive_raw(sqs, url, delete=True))
+
+
+@contextlib.contextmanager
+def queue_visibility(sqs, url: str, seconds: int) -> Iterator[None]:
+    """The queue's own visibility timeout set to `seconds` for the block."""
+    before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(seconds)})
+    try:
+        yield
+    finally:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=before["Attributes"])

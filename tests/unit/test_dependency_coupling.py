@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from kombu.asynchronous.aws.connection import AsyncAWSQueryConnection
-from kombu.transport import SQS
+from kombu.asynchronous.aws.sqs.connection import AsyncSQSConnection
+from kombu.transport import SQS, virtual
 from marshmallow import Schema, fields
 from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 from marshmallow.error_store import ErrorStore
@@ -60,6 +61,15 @@ def test_kombu_sqs_channel_as_broker_sqs_transport_overrides_it():
     assert parameters(channel._schedule_queue) == ["self", "queue"]
     assert parameters(channel.asynsqs) == ["self", "queue"]
     assert parameters(channel._new_queue)[:2] == ["self", "queue"]
+    # Leases (broker.leases): the receive that passes a visibility timeout, and where the
+    # channel keeps what it holds (delivered; acknowledged but not yet forgotten).
+    assert parameters(channel._get_from_sqs) == [
+        "self", "queue_name", "queue_url", "connection", "count", "callback",
+    ]  # fmt: skip
+    assert "visibility_timeout" in parameters(AsyncSQSConnection.receive_message)
+    init = inspect.getsource(virtual.QoS.__init__)
+    assert "self._quick_append = self._delivered.__setitem__" in init
+    assert "self._quick_ack = self._dirty.add" in init
     # `refusals_as_empty` shadows the parser per connection: kombu must look it up on the
     # instance at each receive, and pass it these arguments.
     assert parameters(AsyncAWSQueryConnection._on_list_ready) == [
