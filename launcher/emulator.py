@@ -27,6 +27,8 @@ class MotoServer:
     the next start (`launcher.durable_emulator`).
     """
 
+    name = "emulator"
+
     def __init__(
         self,
         port: int | None = None,
@@ -45,13 +47,23 @@ class MotoServer:
         server = ["-m", "moto.server"]
         if state_dir:
             server = ["-m", "launcher.durable_emulator", "--state-dir", str(state_dir)]
-        self.process = subprocess.Popen(
-            [sys.executable, *server, "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+        self._argv = [sys.executable, *server, "-H", "127.0.0.1", "-p", str(self.port)]
+        self._env = env
+        self.process = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(self._argv, stdout=self._log, stderr=subprocess.STDOUT,
+                                   env=self._env)  # fmt: skip
         wait_for_port("127.0.0.1", self.port, timeout=120)  # a restore reads its state first
+        return process
+
+    def alive(self) -> bool:
+        """Whether the server process still runs."""
+        return self.process.poll() is None
+
+    def restart(self) -> None:
+        """Start the server again on the same port (and state) after it died."""
+        self.process = self._spawn()
 
     @property
     def queue_url_prefix(self) -> str:

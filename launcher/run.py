@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import signal
 import socket
@@ -16,6 +17,7 @@ from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.infra.aws import s3_client, sqs_client
 from fluxa.infra.provisioning import setup_all
 from fluxa.infra.queues import queue_urls, source_queues, visible_count
+from launcher.dependencies import DependencyKeeper, Provisioned
 from launcher.emulator import MOTO_ACCOUNT_ID, MotoServer
 from launcher.environment import (
     EMULATOR_CREDENTIALS,
@@ -146,7 +148,7 @@ def drain(supervisor: Supervisor, settings: Settings, timeout: float) -> int:
     for the next start); a second Ctrl-C stops waiting.
 
     Messages in flight are not waited for: one taken by a worker that was killed stays
-    invisible until its visibility timeout, and only the next start brings it back."""
+    invisible until its lease ends, and only the next start brings it back."""
     supervisor.stop("api", "beat")
     sqs = sqs_client(settings)
     urls = [
@@ -172,7 +174,8 @@ def run_standalone(
     drain_seconds: float = 60.0,
     strict_sqs: bool = False,
 ) -> int:
-    """Run until SIGINT/SIGTERM, restarting children that die; return the exit status.
+    """Run until SIGINT/SIGTERM, restarting children that die, and PostgreSQL and the
+    emulator when they do; return the exit status.
 
     Everything the system keeps lives under `data_dir`: PostgreSQL's files, and the queued
     messages and objects of the emulator, so a stop or a crash loses nothing accepted.
@@ -204,7 +207,10 @@ def run_standalone(
         )  # fmt: skip
         use_emulator_credentials()  # this process provisions the emulator with boto3
         settings = load_settings(env_vars)
-        setup_all(settings, sqs_client(settings), s3_client(settings))
+        provision = functools.partial(
+            setup_all, settings, sqs_client(settings), s3_client(settings)
+        )
+        provision()
         (data_dir / "standalone.env").write_text(
             "".join(f"{key}={value}\n" for key, value in env_vars.items())
         )
@@ -221,8 +227,9 @@ def run_standalone(
             f"fluxa: logs in {logs}; Ctrl-C stops everything",
             flush=True,
         )
+        dependencies = DependencyKeeper([postgres, Provisioned(moto, provision)])
         while True:  # until Ctrl-C / SIGTERM (_Stop)
-            for line in supervisor.tend():
+            for line in dependencies.tend() + supervisor.tend():
                 print(f"fluxa: {line}", flush=True)
             time.sleep(0.5)
     except _Stop:

@@ -22,14 +22,38 @@ def restart_delay(recent_restarts: int) -> float:
 
 
 @dataclass
+class Backoff:
+    """When something that died is started again: 1, 2, 4 … 30 s after each death, from
+    the first step again once it had run for `STABLE_SECONDS`."""
+
+    started_at: float = field(default_factory=time.monotonic)
+    recent_restarts: int = 0
+    restart_at: float | None = None  # set while it waits out its backoff
+
+    def died(self, now: float) -> float:
+        """Schedule the next start after a death (or a failed start); its delay."""
+        if now - self.started_at >= STABLE_SECONDS:
+            self.recent_restarts = 0
+        delay = restart_delay(self.recent_restarts)
+        self.restart_at = now + delay
+        return delay
+
+    def due(self, now: float) -> bool:
+        """Whether a scheduled start is due."""
+        return self.restart_at is not None and now >= self.restart_at
+
+    def restarted(self, now: float) -> None:
+        self.started_at, self.restart_at = now, None
+        self.recent_restarts += 1
+
+
+@dataclass
 class Child:
     name: str
     argv: list[str]
     env: dict[str, str]
     process: subprocess.Popen[bytes]
-    started_at: float = field(default_factory=time.monotonic)
-    recent_restarts: int = 0
-    restart_at: float | None = None  # set while it waits out its backoff
+    backoff: Backoff = field(default_factory=Backoff)
 
 
 class Supervisor:
@@ -62,16 +86,12 @@ class Supervisor:
             code = child.process.poll()
             if code is None:
                 continue
-            if child.restart_at is None:
-                if now - child.started_at >= STABLE_SECONDS:
-                    child.recent_restarts = 0
-                delay = restart_delay(child.recent_restarts)
-                child.restart_at = now + delay
+            if child.backoff.restart_at is None:
+                delay = child.backoff.died(now)
                 lines.append(f"{child.name} exited with {code}; restarting in {delay:g} s")
-            elif now >= child.restart_at:
+            elif child.backoff.due(now):
                 child.process = self._spawn(child.name, child.argv, child.env)
-                child.started_at, child.restart_at = now, None
-                child.recent_restarts += 1
+                child.backoff.restarted(now)
                 lines.append(f"{child.name} restarted (pid {child.process.pid})")
         return lines
 

@@ -26,8 +26,9 @@ from tests.support.trades import post_upload
 pytestmark = pytest.mark.e2e
 
 
-def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    """`fluxa standalone`, its SQS as strict as AWS (docs/reliability.md)."""
+def start(data_dir: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`fluxa standalone`, its SQS as strict as AWS (docs/reliability.md); `env`: settings
+    given to it (and so to its children) on top of this process's environment."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -43,6 +44,7 @@ def start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env=child_environment(env),
     )
 
 

@@ -28,12 +28,18 @@ BATCH = 10
 
 class Sender(threading.Thread):
     """Posts batches of events until told to stop or the API goes away; keeps the ids
-    answered 202 (and nothing else: a request cut by the kill was never accepted)."""
+    answered 202 (and nothing else: a request cut by the kill was never accepted).
+    With `keep_going`, a refusal or a cut connection is counted and the next batch sent,
+    as a client that retries does."""
 
-    def __init__(self, base: str, headers: dict[str, str], source: str, limit: int) -> None:
+    def __init__(
+        self, base: str, headers: dict[str, str], source: str, limit: int, keep_going: bool = False
+    ) -> None:
         super().__init__(daemon=True)
         self.base, self.headers, self.source, self.limit = base, headers, source, limit
+        self.keep_going = keep_going
         self.accepted: list[str] = []
+        self.refused = 0
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -47,9 +53,13 @@ class Sender(threading.Thread):
                     timeout=10,
                 )
             except requests.RequestException:
-                return
-            if response.status_code != 202:
-                return
+                response = None
+            if response is None or response.status_code != 202:
+                if not self.keep_going:
+                    return
+                self.refused += 1
+                self.stopped.wait(0.2)  # a client's pause before it sends again
+                continue
             results = response.json()["results"]
             self.accepted += [item["event_id"] for item in results if item["status"] == "accepted"]
 

@@ -25,7 +25,7 @@ def test_a_child_that_exits_is_restarted_after_its_backoff(tmp_path):
     assert supervisor.tend(now + 0.5) == []  # still backing off
     lines = supervisor.tend(now + 1.0)
     assert lines == [f"short restarted (pid {child.process.pid})"]
-    assert child.process is not first and child.recent_restarts == 1
+    assert child.process is not first and child.backoff.recent_restarts == 1
     wait_until(lambda: child.process.poll() is not None, timeout=10, what="the second exit")
     assert supervisor.tend(now + 1.5) == ["short exited with 0; restarting in 2 s"]
     supervisor.stop_all(grace=1)
@@ -34,9 +34,9 @@ def test_a_child_that_exits_is_restarted_after_its_backoff(tmp_path):
 def test_a_child_that_ran_long_starts_its_backoff_again(tmp_path):
     supervisor = Supervisor(tmp_path)
     child = supervisor.start("steady", [sys.executable, "-c", "pass"], {})
-    child.recent_restarts = 4
+    child.backoff.recent_restarts = 4
     wait_until(lambda: child.process.poll() is not None, timeout=10, what="the child to exit")
-    later = child.started_at + STABLE_SECONDS + 1
+    later = child.backoff.started_at + STABLE_SECONDS + 1
     assert supervisor.tend(later) == ["steady exited with 0; restarting in 1 s"]
     supervisor.stop_all(grace=1)
 
