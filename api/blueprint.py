@@ -16,9 +16,10 @@ from fluxa.errors import SchemaValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROBLEM_JSON = "application/problem+json"
-#: What gunicorn answers before the app sees a request: a request line over 4094
-#: bytes (414), header fields too large (431).
-SERVER_LIMIT_STATUSES = (414, 431)
+#: What the server answers before the app sees a request (api/http_protocol.py,
+#: api/request_gate.py): a head or body too slow (408), a body too large (413), a request
+#: target over 4094 bytes (414), a head too large (431).
+SERVER_LIMIT_STATUSES = (408, 413, 414, 431)
 
 
 class _Parser(FlaskParser):
@@ -63,7 +64,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     def problems(self, *statuses: int) -> Callable[[F], F]:
         """Document that the view may answer each of `statuses` with a problem document
-        (and, as every operation may, the server's 414 and 431; api/gunicorn_conf.py)."""
+        (and, as every operation may, the server's `SERVER_LIMIT_STATUSES`)."""
 
         def decorator(func: F) -> F:
             for status in sorted({*statuses, *SERVER_LIMIT_STATUSES}):

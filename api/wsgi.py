@@ -1,4 +1,4 @@
-"""WSGI entry point for production servers: `gunicorn api.wsgi:app`."""
+"""The WSGI app, configured from the environment: what `api.asgi` serves (and tests call)."""
 
 from api.app import create_app
 from config import load_settings

@@ -6,6 +6,9 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from api.request_gate import GateLimits
+from api.wsgi_bridge import served
+
 
 def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     """Parse the JSON body and send it back (202, as the ingest endpoint answers)."""
@@ -16,3 +19,7 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     body = json.dumps(json.loads(environ["wsgi.input"].read(length) or b"null")).encode()
     start_response("202 Accepted", [("Content-Type", "application/json")])
     return [body]
+
+
+#: The echo served as the API is (`api.asgi`): the same gate and thread pool.
+asgi_app = served(app, GateLimits(max_body_bytes=16 << 20, body_seconds=30))

@@ -38,7 +38,7 @@ def run(infra: Infra, options: FreshnessOptions) -> list[Comparison]:
     database = infra.fresh_database()
     env = infra.environ(database)
     settings = infra.settings(env)
-    api, url = infra.gunicorn("api.wsgi:app", env, workers=2)
+    api, url = infra.api_server("api.asgi:app", env, workers=2)
     worker = infra.worker(env, settings, concurrency=2)
     engine = make_engine(database, pool_size=2)
     fresh = Comparison("stats fresh after a trade write", "s", False, "< 1 s")

@@ -1,10 +1,9 @@
 """The parts every benchmark runs on: PostgreSQL, the SQS/S3 emulator, a token issuer,
-and Fluxa's own processes (gunicorn, Celery workers) started as they run in production."""
+and Fluxa's own processes (the API server, Celery workers) started as they run in production."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +24,7 @@ from launcher.emulator import MotoServer
 from launcher.environment import child_environment, use_emulator_credentials
 from launcher.ports import free_port
 from launcher.postgres import EmbeddedPostgres
-from launcher.run import standalone_environ, worker_argv
+from launcher.run import api_argv, standalone_environ, worker_argv
 
 
 class Infra:
@@ -96,17 +95,12 @@ class Infra:
         self._processes.append(process)
         return process
 
-    def gunicorn(
-        self, app: str, env: Mapping[str, str], workers: int, threads: int = 1
+    def api_server(
+        self, app: str, env: Mapping[str, str], workers: int
     ) -> tuple[subprocess.Popen, str]:
-        """`gunicorn app` on a free port, once it answers (`threads` > 1: gthread workers,
-        as api/gunicorn_conf.py runs the API)."""
+        """`app` (an ASGI app) served as the API is (`launcher.run.api_argv`), once it answers."""
         port = free_port()
-        argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                "--workers", str(workers), app]  # fmt: skip
-        if threads > 1:
-            argv[-1:-1] = ["--worker-class", "gthread", "--threads", str(threads)]
-        process = self.start(argv, env, "gunicorn.log")
+        process = self.start(api_argv("127.0.0.1", port, workers=workers, app=app), env, "api.log")
         url = f"http://127.0.0.1:{port}"
         wait_until(
             lambda: answers(url + "/healthz"), timeout=60, interval=0.2, what=f"{app} to answer"

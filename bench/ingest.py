@@ -1,4 +1,4 @@
-"""Ingest: POST /v1/events/batch and POST /v1/events under gunicorn, against a bare echo."""
+"""Ingest: POST /v1/events/batch and POST /v1/events on the API server, against a bare echo."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from fluxa.infra.aws import sqs_client
 
 BATCH = 100
 CONCURRENT_CLIENTS = 64
-THREADS = 32  # gunicorn's gthread workers, as api/gunicorn_conf.py runs the API
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class IngestOptions:
     clients: int
     batch_requests: int  # per client and round
     single_requests: int
-    gunicorn_workers: int
+    server_workers: int
     between_rounds: Callable[[], None] = lambda: None
 
 
@@ -67,8 +66,8 @@ def run(infra: Infra, options: IngestOptions) -> list[Comparison]:
     if redis_available():
         brokers["Redis"] = {"FLUXA_BROKER_URL": "redis://127.0.0.1:6379/15"}
     database = infra.fresh_database()
-    # Threaded workers on both sides, as api/gunicorn_conf.py runs the API.
-    _, echo_url = infra.gunicorn("bench.echo:app", {}, options.gunicorn_workers, THREADS)
+    # The same server on both sides, as the API runs (api/asgi.py).
+    _, echo_url = infra.api_server("bench.echo:asgi_app", {}, options.server_workers)
     token = infra.issuer.mint("bench-client", scopes=("fluxa/events.write",), ttl_seconds=7200)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     batches = [json.dumps({"events": [_event() for _ in range(BATCH)]}).encode() for _ in range(8)]
@@ -77,7 +76,7 @@ def run(infra: Infra, options: IngestOptions) -> list[Comparison]:
     for broker, overrides in brokers.items():
         env = infra.environ(database, **overrides)
         settings = infra.settings(env)
-        server, url = infra.gunicorn("api.wsgi:app", env, options.gunicorn_workers, THREADS)
+        server, url = infra.api_server("api.asgi:app", env, options.server_workers)
         # Nothing consumes here, and the emulator slows with queue depth: empty it each round.
         options = dataclasses.replace(options, between_rounds=functools.partial(_purge, settings))
         batch = Case(f"ingest batch of {BATCH}, {broker}", "/v1/events/batch", batches, BATCH,
@@ -97,7 +96,7 @@ def _concurrent_singles(
     infra: Infra, database: str, headers: dict[str, str], singles: list[bytes],
     options: IngestOptions,
 ) -> list[Comparison]:  # fmt: skip
-    """64 clients sending one event per request, on threaded gunicorn (as deployed): Fluxa
+    """64 clients sending one event per request, on the threaded server (as deployed): Fluxa
     (coalescing) and the peer against the echo; SQS sends per event from the emulator's
     own request log."""
     env = infra.environ(database)
@@ -109,9 +108,9 @@ def _concurrent_singles(
     case = Case(f"ingest single event, {CONCURRENT_CLIENTS} clients, SQS emulator",
                 "/v1/events", singles, 1)  # fmt: skip
     results = []
-    _, echo_url = infra.gunicorn("bench.echo:app", {}, options.gunicorn_workers, THREADS)
-    for name, app in (("Fluxa", "api.wsgi:app"), ("peer (Flask + boto3)", "bench.peer:app")):
-        server, url = infra.gunicorn(app, env, options.gunicorn_workers, THREADS)
+    _, echo_url = infra.api_server("bench.echo:asgi_app", {}, options.server_workers)
+    for name, app in (("Fluxa", "api.asgi:app"), ("peer (Flask + boto3)", "bench.peer:asgi_app")):
+        server, url = infra.api_server(app, env, options.server_workers)
         label = case if name == "Fluxa" else dataclasses.replace(case, name=f"{case.name}: {name}")
         result = _compare(label, url, echo_url, headers, per_client, options)
         result.extra["sqs_sends_per_event"] = _sends_per_event(settings, url, headers, singles)

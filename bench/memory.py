@@ -1,6 +1,6 @@
 """Memory: the worker's and the API's resident memory over a long run (100,000 events).
 
-Events go through gunicorn over HTTP while a Celery worker drains them, as in
+Events go through the API server over HTTP while a Celery worker drains them, as in
 production. The sender stays at most `AHEAD` events ahead of what is persisted, because
 the emulator slows with queue depth. Memory is read once warm (after `WARM_SHARE` of the
 events: imports done, pools and caches filled) and again at the end; the ratio is the
@@ -30,7 +30,7 @@ WARM_SHARE = 0.1
 class MemoryOptions:
     events: int
     concurrency: int
-    gunicorn_workers: int
+    server_workers: int
 
 
 def _body(n: int) -> bytes:
@@ -48,7 +48,7 @@ def run(infra: Infra, options: MemoryOptions) -> list[Comparison]:
     database = infra.fresh_database()
     env = infra.environ(database)
     settings = infra.settings(env)
-    api, url = infra.gunicorn("api.wsgi:app", env, options.gunicorn_workers)
+    api, url = infra.api_server("api.asgi:app", env, options.server_workers)
     worker = infra.worker(env, settings, options.concurrency)
     engine = make_engine(database, pool_size=1)
     token = infra.issuer.mint("bench-client", scopes=("fluxa/events.write",), ttl_seconds=7200)

@@ -12,6 +12,8 @@ from typing import Any
 import boto3
 from flask import Flask, request
 
+from api.request_gate import GateLimits
+from api.wsgi_bridge import served
 from config import load_settings
 
 REQUIRED = {"type": str, "source": str, "occurred_at": str, "payload": dict}
@@ -42,3 +44,7 @@ def post_event() -> Any:
                "payload_sha256": hashlib.sha256(canonical.encode()).hexdigest()}  # fmt: skip
     _sqs.send_message(QueueUrl=_queue_url, MessageBody=json.dumps(message))
     return {"event_id": message["event_id"], "status": "accepted"}, 202
+
+
+#: The peer served as the API is (`api.asgi`): the same gate and thread pool.
+asgi_app = served(app, GateLimits(max_body_bytes=16 << 20, body_seconds=30))

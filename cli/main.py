@@ -8,6 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cli.dlq import dlq
 from cli.events import events
 from cli.operations import alarms_now, trace, worker_ready
+from cli.serve import serve
 from cli.setup import db, setup
 from cli.standalone import standalone, token
 from cli.stats import stats
@@ -31,6 +32,6 @@ def main() -> None:
 
 
 for command in (
-    setup, db, standalone, token, stats, events, dlq, trace, alarms_now, worker_ready,
+    setup, db, serve, standalone, token, stats, events, dlq, trace, alarms_now, worker_ready,
 ):  # fmt: skip
     main.add_command(command)

@@ -175,6 +175,9 @@ class Settings:
     worker_metrics_port: int | None = _env("FLUXA_WORKER_METRICS_PORT", parse=_positive_int)
 
     max_body_bytes: int = _env("FLUXA_MAX_BODY_BYTES", 16 * KIB * KIB, parse=_positive_int)
+    # A request body must arrive within this (408 after): a slow client costs the API a
+    # connection, never a thread (api/request_gate.py).
+    request_body_seconds: float = _env("FLUXA_REQUEST_BODY_SECONDS", 30.0, parse=_positive_float)
     idempotency_ttl_seconds: int = _env(
         "FLUXA_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, parse=_positive_int
     )
@@ -183,7 +186,7 @@ class Settings:
         "FLUXA_ENQUEUE_TIMEOUT_SECONDS", 10.0, parse=_positive_float
     )
     # How long a single event waits for others of concurrent requests to share its task
-    # message (0: one message per request). Needs a threaded server (api/gunicorn_conf.py).
+    # message (0: one message per request). Needs a threaded server (api/asgi.py).
     ingest_linger_seconds: float = _env(
         "FLUXA_INGEST_LINGER_SECONDS", 0.005, parse=_non_negative_float
     )

@@ -15,8 +15,7 @@ queues="${FLUXA_WORKER_QUEUES:-${FLUXA_INPUT_QUEUE:-Fluxa-InputQueue},${FLUXA_ST
 case "${1:-api}" in
   api)
     shift || true
-    exec gunicorn --config python:api.gunicorn_conf --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-2}" \
-      --access-logfile - "$@" api.wsgi:app
+    exec fluxa serve --host 0.0.0.0 --port "${PORT:-8000}" --workers "${WEB_CONCURRENCY:-2}" "$@"
     ;;
   worker)
     shift

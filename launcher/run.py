@@ -77,6 +77,17 @@ def standalone_environ(
     }
 
 
+def api_argv(host: str, port: int, *, workers: int, app: str = "api.asgi:app") -> list[str]:
+    """The command line of the API server: uvicorn with Fluxa's HTTP protocol (bounded
+    request heads) serving the ASGI app (bodies read whole before a thread runs Flask)."""
+    return [
+        sys.executable, "-m", "uvicorn", app, "--host", host, "--port", str(port),
+        "--workers", str(workers), "--http", "api.http_protocol:FluxaHttpProtocol",
+        "--loop", "uvloop", "--no-access-log", "--no-server-header",
+        "--timeout-graceful-shutdown", "25",
+    ]  # fmt: skip
+
+
 def worker_argv(queues: list[str], *, concurrency: int, log_level: str) -> list[str]:
     """The command line of a Celery worker consuming `queues` (no broadcast features: SQS)."""
     return [
@@ -102,7 +113,7 @@ def _wait_ready(url: str, timeout: float = 60.0) -> bool:
 def port_problem(host: str, port: int) -> str | None:
     """Why the API could not listen on `host:port` (e.g. address already in use), or None."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        # As gunicorn binds: a port left in TIME_WAIT by a previous run is free.
+        # As uvicorn binds (SO_REUSEADDR): a port left in TIME_WAIT by a previous run is free.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
@@ -120,14 +131,7 @@ def _start_children(
     settings: Settings,
 ) -> None:
     python, log_level = sys.executable, settings.log_level
-    supervisor.start(
-        "api",
-        [
-            python, "-m", "gunicorn", "--config", "python:api.gunicorn_conf",
-            "--bind", f"{host}:{port}", "--workers", "2", "--access-logfile", "-", "api.wsgi:app",
-        ],
-        env,
-    )  # fmt: skip
+    supervisor.start("api", api_argv(host, port, workers=2), env)
     supervisor.start(
         "worker", worker_argv(source_queues(settings), concurrency=2, log_level=log_level), env
     )

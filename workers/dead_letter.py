@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from typing import Any
 
 from celery import Task
 
-from fluxa.dlq.envelope import build_envelope, raw_dead_letter_attributes
+from fluxa.dlq.envelope import build_envelope, part_task_id, raw_dead_letter_attributes
 from fluxa.errors import ErrorCode
 from fluxa.events.trail import Delivery
 from fluxa.messages.tasks import CORRELATION_HEADER, DEAD_LETTER_HEADER, ENQUEUED_AT_HEADER
@@ -62,7 +61,8 @@ def dead_letter(
 ) -> str:
     """Send the current task message (or a part of it, as `kwargs`) to its DLQ.
 
-    A whole message keeps its task id; a part gets a new one. Returns the DLQ name.
+    A whole message keeps its task id; a part gets one made from it and the part (the
+    same on every delivery of the message). Returns the DLQ name.
     """
     headers = task_headers(task)
     queue = source_queue(task)
@@ -84,7 +84,7 @@ def dead_letter(
         args=task.request.args or [],
         kwargs=task.request.kwargs if kwargs is None else kwargs,
         queue=dlq,
-        task_id=task.request.id if whole_message else str(uuid.uuid4()),
+        task_id=task.request.id if whole_message else part_task_id(task.request.id, kwargs or {}),
         headers=headers,
         # kombu's SQS transport sends these as SQS message attributes (the AWS CLI shows them).
         message_attributes=raw_dead_letter_attributes(

@@ -8,6 +8,9 @@ yields a runnable task.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -71,6 +74,18 @@ def build_envelope(
         retryable=is_replayable(error_code),
         replay_count=replay_count,
     )
+
+
+#: Names the dead letters made of a part of a message (uuid5 namespace).
+PART_NAMESPACE = uuid.UUID("6f1c3a52-6a1e-4b8e-9a57-2d0f5c1e7b90")
+
+
+def part_task_id(task_id: str, kwargs: Mapping[str, Any]) -> str:
+    """The task id of a dead letter made of a part (`kwargs`) of message `task_id`: the same
+    for every delivery of that message, so that a second copy (SQS delivers at least once)
+    is known as a copy of one task, which DLQ replay sends back once."""
+    part = json.dumps(kwargs, sort_keys=True, separators=(",", ":"), default=str)
+    return str(uuid.uuid5(PART_NAMESPACE, f"{task_id}\n{part}"))
 
 
 def is_replayable(code: str) -> bool:

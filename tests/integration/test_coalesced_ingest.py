@@ -1,4 +1,4 @@
-"""Coalesced single events on real parts: gunicorn (threads, as deployed), the emulator's
+"""Coalesced single events on real parts: the API server (threads, as deployed), the emulator's
 SQS (its own request log counts the sends), a real worker and PostgreSQL."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
 from launcher.emulator import RequestRecording
 from tests.integration.helpers import rows_for, wait_for_rows
 from tests.support.builders import event_body
-from tests.support.live_api import gunicorn
+from tests.support.live_api import api_server
 
 pytestmark = pytest.mark.integration
 
@@ -29,9 +29,9 @@ def headers(dev_issuer):
 
 @pytest.fixture(scope="module")
 def api(environ, settings, tmp_path_factory):
-    """One gunicorn process (all requests can share messages), threaded as deployed."""
+    """One API process (all requests can share messages), threaded as deployed."""
     env = {**environ, "FLUXA_INGEST_LINGER_SECONDS": LINGER}
-    with gunicorn(env, tmp_path_factory.mktemp("coalesce") / "api.log", workers=1) as url:
+    with api_server(env, tmp_path_factory.mktemp("coalesce") / "api.log", workers=1) as url:
         yield url
 
 
@@ -99,7 +99,7 @@ def test_a_broker_failure_answers_503_to_every_request_of_the_send(
     source = f"coalesce-down-{uuid.uuid4().hex[:6]}"
     bodies = [event_body(source=source) for _ in range(40)]
     batches = [{"events": [event_body(source=source) for _ in range(5)]} for _ in range(8)]
-    with gunicorn(broken, tmp_path / "api.log", workers=1) as url:
+    with api_server(broken, tmp_path / "api.log", workers=1) as url:
         responses = post_all(url, bodies, headers)
         responses += post_all(url, batches, headers, path="/v1/events/batch")
     assert {r.status_code for r in responses} == {503}

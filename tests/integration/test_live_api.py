@@ -1,9 +1,9 @@
-"""The API as it runs in production (gunicorn over HTTP), attacked from outside.
+"""The API as it runs in production (the API server over HTTP), attacked from outside.
 
 - schemathesis's own CLI over the live OpenAPI document: every operation, every check,
   positive and negative data, a fixed seed and a budget that fits CI
   (`make contract` runs the longer profile);
-- raw bytes on a socket for what gunicorn answers before Flask: problem+json too.
+- raw bytes on a socket for what the server answers before Flask: problem+json too.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
 from fluxa.auth.revocation import REFRESH_SECONDS
 from launcher.environment import variable
 from tests.faults.figures import report
-from tests.support.live_api import gunicorn
+from tests.support.live_api import api_server
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,7 @@ SEEDS = [int(s) for s in (variable("FLUXA_CONTRACT_SEEDS", "13") or "13").split(
 
 @pytest.fixture(scope="module")
 def live_url(environ: dict[str, str], settings, tmp_path_factory) -> Iterator[str]:
-    with gunicorn(environ, tmp_path_factory.mktemp("live") / "api.log") as url:
+    with api_server(environ, tmp_path_factory.mktemp("live") / "api.log") as url:
         yield url
 
 
@@ -64,7 +64,7 @@ def test_schemathesis_cli_finds_nothing(live_url: str, dev_issuer, tmp_path: Pat
     )  # fmt: skip
     cases = re.search(r"(\d+) generated", run.stdout)
     report(
-        "schemathesis CLI over the live API (gunicorn), all checks, positive and negative",
+        "schemathesis CLI over the live API, all checks, positive and negative",
         seed=seed,
         examples_per_operation=EXAMPLES,
         cases=int(cases.group(1)) if cases else None,
@@ -97,7 +97,7 @@ def raw_request(url: str, request: bytes) -> tuple[int, str, dict]:
         (b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400),
     ],
 )
-def test_what_gunicorn_refuses_is_problem_json(live_url: str, request_bytes: bytes, status: int):
+def test_what_the_server_refuses_is_problem_json(live_url: str, request_bytes: bytes, status: int):
     got, content_type, problem = raw_request(live_url, request_bytes)
     assert (got, content_type) == (status, "application/problem+json")
     assert problem["status"] == status and problem["title"]
@@ -106,13 +106,13 @@ def test_what_gunicorn_refuses_is_problem_json(live_url: str, request_bytes: byt
 def test_a_sign_out_reaches_a_second_api_process_within_its_cache_window(
     environ: dict[str, str], settings, dev_issuer, tmp_path: Path
 ):
-    """Two API processes (one gunicorn worker each): a sign-out through one is honoured by
+    """Two API processes (one server process each): a sign-out through one is honoured by
     the other within the revocation cache's second."""
     user = f"two-apis-{uuid.uuid4().hex[:8]}"
     token = {"Authorization": f"Bearer {dev_issuer.mint(user)}"}
     with (
-        gunicorn(environ, tmp_path / "a.log", workers=1) as first,
-        gunicorn(environ, tmp_path / "b.log", workers=1) as second,
+        api_server(environ, tmp_path / "a.log", workers=1) as first,
+        api_server(environ, tmp_path / "b.log", workers=1) as second,
     ):
         assert requests.get(f"{second}/v1/trades", headers=token, timeout=10).status_code == 200
         assert (

@@ -23,6 +23,7 @@ from marshmallow.error_store import ErrorStore
 from moto.s3.models import S3Backend
 from moto.sqs.models import Queue, SQSBackend
 from packaging.requirements import Requirement
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 PYPROJECT = Path(__file__).parents[2] / "pyproject.toml"
 
@@ -43,7 +44,9 @@ def test_the_installed_release_is_one_the_ranges_allow(requirement):
     assert requirement.specifier.contains(version(requirement.name), prereleases=True)
 
 
-@pytest.mark.parametrize("name", ["kombu", "celery", "marshmallow", "moto", "flask-smorest"])
+@pytest.mark.parametrize(
+    "name", ["kombu", "celery", "marshmallow", "moto", "flask-smorest", "uvicorn"]
+)
 def test_a_library_whose_private_api_fluxa_touches_is_bounded_below_its_next_minor(name):
     [requirement] = [r for r in requirements() if r.name == name]
     uppers = [spec for spec in requirement.specifier if spec.operator == "<"]
@@ -98,3 +101,16 @@ def test_moto_models_as_launcher_durable_emulator_wraps_them():
     assert parameters(S3Backend.delete_object)[:3] == ["self", "bucket_name", "key_name"]
     # A copy must reach put_object, or the durable emulator would not keep the copy.
     assert "self.put_object(" in inspect.getsource(S3Backend.copy_object)
+
+
+def test_uvicorn_httptools_protocol_as_api_http_protocol_extends_it():
+    protocol = HttpToolsProtocol
+    assert parameters(protocol.data_received) == ["self", "data"]
+    assert parameters(protocol.on_url) == ["self", "url"]
+    assert parameters(protocol.send_400_response) == ["self", "msg"]
+    for hook in ("connection_made", "connection_lost", "on_message_begin", "on_headers_complete"):
+        assert callable(getattr(protocol, hook))
+    # A parser error, which a callback's exception becomes, is answered by send_400_response.
+    assert "self.send_400_response(msg)" in inspect.getsource(protocol.data_received)
+    assert "self.url += url" in inspect.getsource(protocol.on_url)
+    assert "self.loop = " in inspect.getsource(protocol.__init__)

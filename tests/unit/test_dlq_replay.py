@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from fluxa.dlq.envelope import build_envelope
+from fluxa.dlq.envelope import build_envelope, part_task_id
 from fluxa.dlq.operations import replay
 from fluxa.errors import ErrorCode
 from fluxa.messages.tasks import DEAD_LETTER_HEADER
@@ -97,3 +97,11 @@ def test_a_dry_run_counts_copies_and_leaves_them():
     assert report.copies == 1 and dict(report.moved) == {"DBConnectionError": 1}
     assert dict(report.left) == {"HashMismatch": 1}
     assert sorted(dlq.shown) == ["h1", "h2", "h3"]
+
+
+def test_a_part_of_a_message_dead_lettered_twice_is_one_task():
+    event = {"events": [{"event_id": "evt-1", "payload": {"a": 1}}]}
+    first = part_task_id("task-1", event)
+    assert first == part_task_id("task-1", {"events": [{"payload": {"a": 1}, "event_id": "evt-1"}]})
+    assert first != part_task_id("task-2", event)
+    assert first != part_task_id("task-1", {"events": [{"event_id": "evt-2", "payload": {}}]})
