@@ -10,9 +10,10 @@ from api.auth import build_verifier
 from api.blueprints import auth, events, ingest, ops, stats, trades
 from api.converters import EventIdConverter, event_id_parameter
 from api.json_body import BoundedJSONProvider, BoundedRequest
-from api.metrics import register_metrics
+from api.metrics import rate_limit_store_failure_counter, register_metrics
 from api.openapi import document_problems, extend_spec, openapi_yaml_text
 from api.problems import register_problem_handlers
+from api.rate_limits import add_rate_limit_headers
 from api.request_context import register_request_context
 from api.services import build_services
 from config import Settings
@@ -62,9 +63,12 @@ def create_app(settings: Settings, *, publisher: TaskPublisher | None = None) ->
         # OPTIONS is not part of the API (no CORS on it): 405 with the documented Allow.
         PROVIDE_AUTOMATIC_OPTIONS=False,
     )
-    app.extensions["fluxa"] = build_services(settings, publisher, build_verifier(settings))
+    app.extensions["fluxa"] = build_services(
+        settings, publisher, build_verifier(settings), rate_limit_store_failure_counter(settings)
+    )
     register_request_context(app)
     register_metrics(app, settings)
+    app.after_request(add_rate_limit_headers)
     api = Api(app)
     api.register_converter(EventIdConverter, event_id_parameter)
     extend_spec(api)

@@ -18,8 +18,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 PROBLEM_JSON = "application/problem+json"
 #: What the server answers before the app sees a request (api/http_protocol.py,
 #: api/request_gate.py): a head or body too slow (408), a body too large (413), a request
-#: target over 4094 bytes (414), a head too large (431).
-SERVER_LIMIT_STATUSES = (408, 413, 414, 431)
+#: target over 4094 bytes (414), a head too large (431); and the per-client limits (429).
+SERVER_LIMIT_STATUSES = (408, 413, 414, 429, 431)
 
 
 class _Parser(FlaskParser):

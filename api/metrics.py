@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,7 +27,13 @@ from fluxa.infra.aws import sqs_client
 from fluxa.infra.queues import queue_counts, queue_urls, topology
 from fluxa.ops import emf
 from fluxa.ops.emf import COUNT, MILLISECONDS, EmfMetrics
-from fluxa.ops.metric_names import HTTP_REQUEST_DURATION, HTTP_REQUESTS, QUEUE_MESSAGES
+from fluxa.ops.metric_names import (
+    HTTP_REQUEST_DURATION,
+    HTTP_REQUESTS,
+    QUEUE_MESSAGES,
+    RATE_LIMIT_STORE_FAILURES,
+    RATE_LIMITED,
+)
 
 log = logging.getLogger("fluxa.api.metrics")
 
@@ -35,6 +41,25 @@ REQUESTS = Counter(
     HTTP_REQUESTS, "HTTP requests by route and status", ["method", "route", "status"]
 )
 LATENCY = Histogram(HTTP_REQUEST_DURATION, "HTTP request latency", ["method", "route"])
+THROTTLED = Counter(RATE_LIMITED, "Requests refused 429 by per-client limits", ["scope"])
+STORE_FAILURES = Counter(
+    RATE_LIMIT_STORE_FAILURES, "Requests let through unlimited: the rate-limit store failed"
+)
+
+
+def count_rate_limited(scope: str) -> None:
+    THROTTLED.labels(scope).inc()
+
+
+def rate_limit_store_failure_counter(settings: Settings) -> Callable[[], None]:
+    """What the rate limiter calls when its store fails (Prometheus; CloudWatch EMF)."""
+    cloudwatch = EmfMetrics(settings.metrics_namespace, "api", settings.metrics_emf)
+
+    def failed() -> None:
+        STORE_FAILURES.inc()
+        cloudwatch.put({emf.RATE_LIMIT_STORE_FAILURES: (1, COUNT)})
+
+    return failed
 
 
 def _route() -> str:
@@ -58,6 +83,7 @@ def _recorder(cloudwatch: EmfMetrics):
             {
                 emf.API_REQUESTS: (1, COUNT),
                 emf.API_5XX: (int(response.status_code >= 500), COUNT),
+                emf.API_THROTTLED: (int(response.status_code == 429), COUNT),
                 emf.API_LATENCY: (seconds * 1000, MILLISECONDS),
             }
         )

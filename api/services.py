@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from fluxa.infra.aws import s3_client, sqs_client
 from fluxa.infra.db import make_engine
 from fluxa.infra.storage import S3ObjectStore
 from fluxa.messages.tasks import TaskPublisher
+from fluxa.ratelimit import RateLimiter, parse_policy
 from fluxa.stats.relay import StatsRelay
 from fluxa.trades.images import S3ImageStore
 from fluxa.trades.service import TradeService
@@ -42,6 +44,7 @@ class ApiServices:
     image_store: S3ImageStore
     verifier: TokenVerifier | None
     revocations: RevocationSet
+    rate_limiter: RateLimiter
     sqs: Any
 
 
@@ -49,6 +52,7 @@ def build_services(
     settings: Settings,
     publisher: TaskPublisher | None = None,
     verifier: TokenVerifier | None = None,
+    on_rate_limit_store_failure: Callable[[], None] = lambda: None,
 ) -> ApiServices:
     """Create clients and use cases; connections are opened lazily, on first use."""
     settings.require("database_url", "broker_url")
@@ -78,6 +82,11 @@ def build_services(
         image_store=images,
         verifier=verifier,
         revocations=RevocationSet(engine),
+        rate_limiter=RateLimiter(
+            parse_policy(settings.rate_limits),
+            settings.rate_limit_storage_url,
+            on_store_failure=on_rate_limit_store_failure,
+        ),
         sqs=sqs_client(settings),
     )
 

@@ -33,6 +33,12 @@ def _sqs_message_size(raw: str) -> int:
     return value
 
 
+#: Per principal: 100 ingest requests a second (a batch carries up to 500 events), 50
+#: queries a second, 20 journal requests a second. What one client can send without
+#: taking the standalone from others (docs/reliability.md, "load and faults").
+DEFAULT_RATE_LIMITS = "events.write=100/second;events.read=50/second;journal=20/second"
+
+
 def _sqs_lease(raw: str) -> int:
     value = int(raw)
     if not 2 <= value <= 43200:  # SQS's visibility timeouts end at 12 h
@@ -175,6 +181,10 @@ class Settings:
     worker_metrics_port: int | None = _env("FLUXA_WORKER_METRICS_PORT", parse=_positive_int)
 
     max_body_bytes: int = _env("FLUXA_MAX_BODY_BYTES", 16 * KIB * KIB, parse=_positive_int)
+    # Per-client limits (fluxa/ratelimit/policy.py has the syntax). Each API process of the
+    # standalone counts in memory; production shares a store (rediss:// on ElastiCache).
+    rate_limits: str = _env("FLUXA_RATE_LIMITS", DEFAULT_RATE_LIMITS)
+    rate_limit_storage_url: str = _env("FLUXA_RATE_LIMIT_STORAGE_URL", "memory://")
     # A request body must arrive within this (408 after): a slow client costs the API a
     # connection, never a thread (api/request_gate.py).
     request_body_seconds: float = _env("FLUXA_REQUEST_BODY_SECONDS", 30.0, parse=_positive_float)

@@ -31,6 +31,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "Forbidden"
     PRECONDITION_FAILED = "PreconditionFailed"
     PRECONDITION_REQUIRED = "PreconditionRequired"
+    RATE_LIMITED = "RateLimited"
 
 
 #: Codes whose dead-lettered messages may be replayed once the cause is fixed.
@@ -196,3 +197,11 @@ def classify(exc: BaseException) -> tuple[ErrorCode, bool]:
     if isinstance(exc, FluxaError):
         return exc.code, exc.retryable
     return ErrorCode.UNHANDLED, True
+
+
+class RateLimitedError(FluxaError):
+    """The caller sent more requests in a scope than its limit allows; it may retry later."""
+
+    code = ErrorCode.RATE_LIMITED
+    http_status = 429
+    retryable = True

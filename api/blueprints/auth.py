@@ -6,11 +6,13 @@ from flask import Response
 
 from api.auth import authenticate, current_principal
 from api.blueprint import Blueprint
+from api.rate_limits import JOURNAL, limited_to
 from api.services import current_services
 from fluxa.auth.revocation import revoke_all
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sessions.")
 blp.before_request(authenticate)
+blp.before_request(limited_to(JOURNAL))
 
 
 @blp.route("/signout", methods=["POST"])

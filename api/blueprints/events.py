@@ -7,6 +7,7 @@ from typing import Any
 
 from api.auth import requires_scope
 from api.blueprint import Blueprint
+from api.rate_limits import QUERIES, limited_to
 from api.schemas.common import NoQuerySchema
 from api.schemas.events import EventDetailSchema, EventListQuerySchema, EventPageSchema
 from api.services import current_services
@@ -30,6 +31,7 @@ PAYLOAD_MISSING_PROBLEM = {
 }
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="Read events.")
 blp.before_request(requires_scope(SCOPE_EVENTS_READ))
+blp.before_request(limited_to(QUERIES))
 
 
 @blp.route("", methods=["GET"])

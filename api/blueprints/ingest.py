@@ -14,6 +14,7 @@ from marshmallow import fields
 from api.auth import current_principal, requires_scope
 from api.blueprint import Blueprint
 from api.idempotency import IdempotencyHeadersSchema, run_idempotent
+from api.rate_limits import INGEST, limited_to
 from api.request_context import correlation_id
 from api.schemas.events import BatchAcceptedSchema, EventAcceptedSchema
 from api.services import current_services
@@ -30,6 +31,7 @@ from fluxa.validation.fields import FullMatch
 log = logging.getLogger("fluxa.ingest")
 blp = Blueprint("ingest", __name__, url_prefix="/v1/events", description="Send events.")
 blp.before_request(requires_scope(SCOPE_EVENTS_WRITE))
+blp.before_request(limited_to(INGEST))
 _ERRORS = [400, 401, 403, 409, 413, 415, 422, 503]
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from api.auth import authenticate, current_principal
 from api.blueprint import Blueprint
+from api.rate_limits import JOURNAL, limited_to
 from api.schemas.common import NoQuerySchema
 from api.schemas.trades import RebuildAcceptedSchema, RebuildRequestSchema, StatsSchema
 from api.services import current_services
@@ -15,6 +16,7 @@ from fluxa.stats.query import stats_for
 
 blp = Blueprint("stats", __name__, url_prefix="/v1/stats", description="Your trade statistics.")
 blp.before_request(authenticate)
+blp.before_request(limited_to(JOURNAL))
 
 
 @blp.before_request

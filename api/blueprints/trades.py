@@ -9,6 +9,7 @@ from flask import Response, jsonify, url_for
 from api.auth import authenticate, current_principal
 from api.blueprint import Blueprint
 from api.idempotency import REPLAYED_HEADER, IdempotencyHeadersSchema, run_idempotent
+from api.rate_limits import JOURNAL, limited_to
 from api.schemas.common import NoQuerySchema
 from api.schemas.trades import (
     IfMatchHeaderSchema,
@@ -30,6 +31,7 @@ from fluxa.trades.versions import VersionCondition, parse_if_match
 
 blp = Blueprint("trades", __name__, url_prefix="/v1/trades", description="Your trading journal.")
 blp.before_request(authenticate)
+blp.before_request(limited_to(JOURNAL))
 AUTH_ERRORS = (401,)
 _trade_schema = TradeSchema()
 

@@ -30,6 +30,8 @@ TASK_DURATION = "TaskDuration"
 API_REQUESTS = "ApiRequests"
 API_5XX = "Api5xx"
 API_LATENCY = "ApiLatency"
+API_THROTTLED = "ApiThrottled"
+RATE_LIMIT_STORE_FAILURES = "RateLimitStoreFailures"
 
 COUNT, MILLISECONDS = "Count", "Milliseconds"
 

@@ -2,6 +2,8 @@
 
 HTTP_REQUESTS = "fluxa_http_requests_total"
 HTTP_REQUEST_DURATION = "fluxa_http_request_duration_seconds"
+RATE_LIMITED = "fluxa_rate_limited_total"
+RATE_LIMIT_STORE_FAILURES = "fluxa_rate_limit_store_failures_total"
 QUEUE_MESSAGES = "fluxa_queue_messages"
 EVENTS = "fluxa_events_total"
 TASKS = "fluxa_tasks_total"

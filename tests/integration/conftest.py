@@ -102,6 +102,8 @@ def strict_sqs(emulator: MotoServer) -> Iterator[StrictSqs]:
 TEST_TUNING = {
     "FLUXA_SQS_VISIBILITY_TIMEOUT": "10",
     "FLUXA_SQS_LEASE_SECONDS": "4",
+    # Limits on, far above what a test sends (tests of the limits set their own).
+    "FLUXA_RATE_LIMITS": "events.write=5000/second;events.read=5000/second;journal=5000/second",
     "FLUXA_SQS_MAX_RECEIVE_COUNT": "4",
     "FLUXA_SQS_WAIT_SECONDS": "1",
     "FLUXA_TASK_TIME_LIMIT": "6",
