@@ -26,6 +26,8 @@ from launcher.ports import free_port
 from launcher.postgres import EmbeddedPostgres
 from launcher.run import api_argv, standalone_environ, worker_argv
 
+BENCH_RATE_LIMITS = "events.write=100000/second;events.read=100000/second;journal=100000/second"
+
 
 class Infra:
     """Started once per `make bench`; each benchmark takes a fresh database and queues."""
@@ -77,6 +79,9 @@ class Infra:
             "FLUXA_MAINTENANCE_QUEUE": f"Bench-Maintenance-{suffix}",
             "FLUXA_DLQ": f"Bench-DLQ-{suffix}",
             "FLUXA_SQS_WAIT_SECONDS": "1",
+            # Limits counted as in production (their cost is in the figures), but far
+            # above what one benchmark client sends: throughput is measured, not quotas.
+            "FLUXA_RATE_LIMITS": BENCH_RATE_LIMITS,
         }
         env.pop("PROMETHEUS_MULTIPROC_DIR")
         return env | overrides
