@@ -48,11 +48,11 @@ def read_queue_depth(sqs: Any, url: str) -> int:
     return queue_counts(sqs, url).total
 
 
-def read_api_responses(metrics_url: str, timeout: float = 3.0) -> tuple[int, int]:
-    """(5xx, all) from the API's Prometheus counters."""
+def read_api_responses(metrics_url: str, timeout: float = 3.0) -> tuple[int, int, int]:
+    """(5xx, 429, all) from the API's Prometheus counters."""
     with urllib.request.urlopen(metrics_url, timeout=timeout) as response:
         body = response.read().decode()
-    errors = total = 0
+    errors = throttled = total = 0
     for family in text_string_to_metric_families(body):
         if family.name != HTTP_REQUESTS.removesuffix("_total"):
             continue
@@ -60,4 +60,5 @@ def read_api_responses(metrics_url: str, timeout: float = 3.0) -> tuple[int, int
             if sample.name.endswith("_total"):
                 total += int(sample.value)
                 errors += int(sample.value) if sample.labels["status"].startswith("5") else 0
-    return errors, total
+                throttled += int(sample.value) if sample.labels["status"] == "429" else 0
+    return errors, throttled, total

@@ -15,6 +15,7 @@ MAX_ACTIVE_QUERIES = 50
 ERROR_RATE_PERCENT = Decimal(1)  # ProcessorErrorRate and APIGateway5xx fire above it
 DLQ_DEPTH = 0  # DLQDepth fires above it
 DB_HIGH_CPU_PERCENT = 80  # DBHighCPU: CloudWatch's RDS CPU; locally, DatabaseLoad stands in
+THROTTLED_PERCENT = Decimal(5)  # ApiThrottling fires above it (429 answers, % of all)
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,14 @@ class Alarm:
         return asdict(self)
 
 
-def _rate_alarm(name: str, bad: int, total: int, action: str) -> Alarm:
-    threshold = f"> {ERROR_RATE_PERCENT}%"
+def _rate_alarm(
+    name: str, bad: int, total: int, action: str, limit: Decimal = ERROR_RATE_PERCENT
+) -> Alarm:
+    threshold = f"> {limit}%"
     if total == 0:
         return Alarm(name, OK, "0% of 0", threshold, action)
     percent = Decimal(bad) * 100 / Decimal(total)
-    state = ALARM if percent > ERROR_RATE_PERCENT else OK
+    state = ALARM if percent > limit else OK
     return Alarm(name, state, f"{percent:.2f}% of {total}", threshold, action)
 
 
@@ -53,6 +56,16 @@ def api_5xx_rate(server_errors: int, requests: int) -> Alarm:
     return _rate_alarm(
         "APIGateway5xx", server_errors, requests,
         "Check /readyz and the API logs (level ERROR); roll back a bad deployment",
+    )  # fmt: skip
+
+
+def api_throttling(throttled: int, requests: int) -> Alarm:
+    """ApiThrottling: 429 answers (per-client limits) / all answers (since the API started)."""
+    return _rate_alarm(
+        "ApiThrottling", throttled, requests,
+        "See which client is throttled (fluxa_rate_limited_total, the API logs); raise its"
+        " limit with FLUXA_RATE_LIMITS SCOPE@SUB=LIMIT if it is legitimate",
+        THROTTLED_PERCENT,
     )  # fmt: skip
 
 

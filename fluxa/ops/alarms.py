@@ -26,18 +26,24 @@ def evaluate(
         ]
     for name in (settings.dead_letter_queue, settings.stats_dead_letter_queue):
         results.append(rules.dlq_depth(name, read.read_queue_depth(sqs, urls[name])))
-    results.append(api_alarm(settings))
+    results += api_alarms(settings)
     return results
 
 
-def api_alarm(settings: Settings) -> Alarm:
-    """APIGateway5xx from the API's own counters (UNKNOWN when they cannot be read)."""
-    if not settings.api_url:
-        return rules.unknown("APIGateway5xx", "-", "> 1%", API_ACTION)
+def api_alarms(settings: Settings) -> list[Alarm]:
+    """APIGateway5xx and ApiThrottling from the API's own counters (UNKNOWN when they
+    cannot be read)."""
+    names = (
+        ("APIGateway5xx", rules.ERROR_RATE_PERCENT),
+        ("ApiThrottling", rules.THROTTLED_PERCENT),
+    )
     try:
-        return rules.api_5xx_rate(*read.read_api_responses(f"{settings.api_url}/metrics"))
+        if not settings.api_url:
+            raise OSError("-")
+        errors, throttled, total = read.read_api_responses(f"{settings.api_url}/metrics")
     except OSError as exc:
-        return rules.unknown("APIGateway5xx", str(exc), "> 1%", API_ACTION)
+        return [rules.unknown(name, str(exc), f"> {limit}%", API_ACTION) for name, limit in names]
+    return [rules.api_5xx_rate(errors, total), rules.api_throttling(throttled, total)]
 
 
 def firing(results: list[Alarm]) -> bool:

@@ -46,6 +46,7 @@ def test_the_alerts_are_the_runbooks_with_the_shared_thresholds():
         "DLQDepth": str(alarm_rules.DLQ_DEPTH),
         "APIGateway5xx": str(alarm_rules.ERROR_RATE_PERCENT),
         "DBHighCPU": str(alarm_rules.DB_HIGH_CPU_PERCENT),
+        "ApiThrottling": str(alarm_rules.THROTTLED_PERCENT),
     }
     assert all("docs/runbook.md §" in r["annotations"]["runbook"] for r in rules)
 

@@ -36,13 +36,24 @@ NOT_IN_THE_EMULATOR = {
     "AWS::S3::BucketPolicy",
     "AWS::SecretsManager::Secret",
     "AWS::SNS::Subscription",
+    "AWS::WAFv2::WebACL",
+    "AWS::WAFv2::WebACLAssociation",
+    "AWS::WAFv2::LoggingConfiguration",
+    "AWS::ElastiCache::ServerlessCache",  # removed for moto (for_the_emulator)
 }
 
 
 def for_the_emulator(template: dict) -> dict:
-    """The one change moto needs: it passes the parameter group object, not its name, to
-    the database (`DBParameterGroupName: !Ref DatabaseParameters` fails inside moto)."""
+    """The changes moto needs: it passes the parameter group object, not its name, to
+    the database (`DBParameterGroupName: !Ref DatabaseParameters` fails inside moto); it
+    knows no serverless cache, so the tasks' store URL cannot name its endpoint."""
     template["Resources"]["Database"]["Properties"].pop("DBParameterGroupName")
+    del template["Resources"]["RateLimitCache"]
+    for task in template["Resources"].values():
+        for container in task["Properties"].get("ContainerDefinitions", []):
+            for variable in container.get("Environment", []):
+                if variable["Name"] == "FLUXA_RATE_LIMIT_STORAGE_URL":
+                    variable["Value"] = "rediss://cache.invalid:6379/0"
     return template
 
 

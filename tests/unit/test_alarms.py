@@ -4,6 +4,7 @@ from fluxa.ops.alarm_rules import (
     ALARM,
     OK,
     api_5xx_rate,
+    api_throttling,
     database_load,
     dlq_depth,
     processor_error_rate,
@@ -24,3 +25,8 @@ def test_api_5xx_rate_and_dlq_depth_and_database_load():
     assert "stats" in dlq_depth("StatsDLQ", 3).action
     assert database_load(3, 0, 0).state == OK
     assert database_load(3, 1, 0).state == ALARM and database_load(3, 0, 2).state == ALARM
+
+
+def test_api_throttling_fires_above_five_percent_of_answers():
+    assert api_throttling(6, 100).state == ALARM and api_throttling(5, 100).state == OK
+    assert api_throttling(0, 0).state == OK and "FLUXA_RATE_LIMITS" in api_throttling(9, 10).action

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from config import Settings, load_settings
+from config.settings import DEFAULT_RATE_LIMITS
 from fluxa.infra.queues import DLQ_RETENTION_SECONDS, source_queues
 from fluxa.ops import alarm_rules, emf
 from tests.support.cfn_yaml import load_template
@@ -42,6 +43,7 @@ def alarm_named(template, suffix):
         ("DLQDepth-events", alarm_rules.DLQ_DEPTH),
         ("DLQDepth-stats", alarm_rules.DLQ_DEPTH),
         ("DBHighCPU", alarm_rules.DB_HIGH_CPU_PERCENT),
+        ("ApiThrottling", alarm_rules.THROTTLED_PERCENT),
     ],
 )
 def test_each_runbook_alarm_has_the_shared_threshold_an_action_and_its_section(
@@ -174,3 +176,11 @@ def test_no_lifecycle_rule_expires_what_a_message_or_a_row_may_still_name(templa
     for rule in rules["Rules"]:
         if "ExpirationInDays" in rule or "ExpirationDate" in rule:
             assert rule.get("Prefix") == "claims/", rule["Id"]
+
+
+def test_the_stacks_rate_limits_are_the_settings_defaults(template):
+    assert template["Parameters"]["RateLimits"]["Default"] == DEFAULT_RATE_LIMITS
+    waf = next(iter(resources(template, "AWS::WAFv2::WebACL").values()))["Properties"]
+    names = [rule["Name"] for rule in waf["Rules"]]
+    assert names[0] == "RequestsPerIp" and "AWSManagedRulesKnownBadInputsRuleSet" in names
+    assert resources(template, "AWS::WAFv2::WebACLAssociation")
