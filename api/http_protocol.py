@@ -31,9 +31,10 @@ MAX_HEAD_BYTES = 64 * 1024
 def problem_response(status: int, detail: str) -> bytes:
     """A complete HTTP/1.1 response carrying a problem+json document; it closes."""
     reason = HTTPStatus(status).phrase
+    code = ErrorCode.REQUEST_TIMEOUT if status == 408 else ErrorCode.SCHEMA_VALIDATION
     body = json.dumps({
         "type": "about:blank", "title": reason, "status": status,
-        "code": ErrorCode.SCHEMA_VALIDATION.value, "detail": detail,
+        "code": code.value, "detail": detail,
     }).encode()  # fmt: skip
     head = (
         f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"

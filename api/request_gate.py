@@ -169,7 +169,7 @@ class RequestGate:
             async with asyncio.timeout(self._limits.body_seconds):
                 return await self._read(receive, slot)
         except TimeoutError:
-            raise Refused(408, ErrorCode.SCHEMA_VALIDATION,
+            raise Refused(408, ErrorCode.REQUEST_TIMEOUT,
                           f"the body did not arrive within {self._limits.body_seconds:g} s"
                           ) from None  # fmt: skip
 

@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     PRECONDITION_FAILED = "PreconditionFailed"
     PRECONDITION_REQUIRED = "PreconditionRequired"
     RATE_LIMITED = "RateLimited"
+    REQUEST_TIMEOUT = "RequestTimeout"
 
 
 #: Codes whose dead-lettered messages may be replayed once the cause is fixed.
