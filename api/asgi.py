@@ -6,11 +6,13 @@ or large requests off those threads: the HTTP protocol bounds request heads
 (`api.http_protocol`), and the gate reads bodies whole first (`api.request_gate`).
 """
 
+from api.memory import limit_arenas
 from api.request_gate import GateLimits
 from api.wsgi import app as wsgi_app
 from api.wsgi import settings
 from api.wsgi_bridge import served
 
+limit_arenas()
 app = served(
     wsgi_app,
     GateLimits(max_body_bytes=settings.max_body_bytes, body_seconds=settings.request_body_seconds),

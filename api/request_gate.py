@@ -44,7 +44,7 @@ class GateLimits:
     max_body_bytes: int
     body_seconds: float
     large_body_bytes: int = 256 * 1024  # above what one SQS message carries
-    large_bodies_at_once: int = 4
+    large_bodies_at_once: int = 2
 
 
 class Refused(Exception):
