@@ -14,7 +14,6 @@ import ctypes
 import ctypes.util
 from collections.abc import Callable
 
-
 #: glibc's mallopt parameter for the number of malloc arenas.
 M_ARENA_MAX = -8
 
