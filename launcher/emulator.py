@@ -8,7 +8,7 @@ import subprocess
 import sys
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +79,14 @@ class MotoServer:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request the emulator answered: `SQS <Action>` or `S3 <METHOD>`, and its body."""
+    """One request the emulator answered: `SQS <Action>` or `S3 <METHOD>`, and its body
+    (with its method, URL and headers, for whoever needs to know who sent what where)."""
 
     name: str
     body: bytes
+    method: str = ""
+    url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         """The body of a JSON-protocol request (SQS)."""
@@ -120,10 +124,14 @@ class RequestRecording:
     def _recorded(entry: dict[str, Any]) -> RecordedRequest:
         body = entry.get("body") or ""
         raw = base64.b64decode(body) if entry.get("body_encoded") else body.encode()
-        target = entry["headers"].get("X-Amz-Target", "")
-        if target.startswith("AmazonSQS."):
-            return RecordedRequest("SQS " + target.removeprefix("AmazonSQS."), raw)
-        return RecordedRequest(f"S3 {entry['method']}", raw)
+        headers = entry["headers"]
+        target = headers.get("X-Amz-Target", "")
+        name = (
+            "SQS " + target.removeprefix("AmazonSQS.")
+            if target.startswith("AmazonSQS.")
+            else f"S3 {entry['method']}"
+        )
+        return RecordedRequest(name, raw, entry["method"], entry.get("url", ""), headers)
 
     def counts(self) -> Counter[str]:
         """Requests by name (`SQS <Action>`, `S3 <METHOD>`)."""

@@ -34,8 +34,13 @@ def _database(services: ApiServices) -> None:
             raise RuntimeError("migrations are not at head: run fluxa db upgrade")
 
 
+#: A key never written, read to see S3 answer: under `archive/`, which the API may read
+#: (its 404 needs s3:ListBucket too, which the API has for the same reason: PayloadMissing).
+PROBE_KEY = "archive/readyz-probe"
+
+
 def _storage(services: ApiServices) -> None:
-    services.payload_store.exists("readyz-probe")
+    services.payload_store.exists(PROBE_KEY)
 
 
 def _broker(services: ApiServices) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -86,6 +87,13 @@ def worker_log_lines(data_dir: Path) -> list[dict]:
     return lines
 
 
+def paced_get(url: str, headers: dict[str, str]) -> requests.Response:
+    """GET as a client that honours the per-client limits: after a 429, wait Retry-After."""
+    while (response := requests.get(url, headers=headers, timeout=10)).status_code == 429:
+        time.sleep(int(response.headers["Retry-After"]))  # what the server asks, not a guess
+    return response
+
+
 def assert_kept(data_dir: Path, base: str, headers: dict[str, str], accepted: list[str]) -> None:
     """Every accepted event processed exactly once, and readable with its payload."""
     ids = set(accepted)
@@ -99,7 +107,7 @@ def assert_kept(data_dir: Path, base: str, headers: dict[str, str], accepted: li
     assert {id_: n for id_, n in counts.items() if n != 1} == {}
     sha256s = set()
     for event_id in accepted:
-        detail = requests.get(f"{base}/v1/events/{event_id}", headers=headers, timeout=10)
+        detail = paced_get(f"{base}/v1/events/{event_id}", headers)
         assert detail.status_code == 200, detail.text
         body = detail.json()
         assert body["payload"] is not None and "payload_problem" not in body, body

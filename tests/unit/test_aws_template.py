@@ -86,7 +86,14 @@ def environment(task):
 
 def test_every_process_gets_the_same_settings_and_only_settings_that_exist(template):
     tasks = resources(template, "AWS::ECS::TaskDefinition")
-    assert set(tasks) == {"ApiTask", "EventWorkerTask", "StatsWorkerTask", "BeatTask", "SetupTask"}
+    assert set(tasks) == {
+        "ApiTask",
+        "EventWorkerTask",
+        "StatsWorkerTask",
+        "BeatTask",
+        "SetupTask",
+        "OperatorTask",
+    }
     shared = [
         {k: v for k, v in environment(t).items() if k != "FLUXA_WORKER_QUEUES"}
         for t in tasks.values()
