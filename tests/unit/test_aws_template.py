@@ -191,3 +191,19 @@ def test_the_stacks_rate_limits_are_the_settings_defaults(template):
     names = [rule["Name"] for rule in waf["Rules"]]
     assert names[0] == "RequestsPerIp" and "AWSManagedRulesKnownBadInputsRuleSet" in names
     assert resources(template, "AWS::WAFv2::WebACLAssociation")
+
+
+def test_a_stopped_worker_ends_its_tasks_within_its_stop_timeout(template):
+    limit = template["Parameters"]["TaskTimeLimit"]
+    tasks = resources(template, "AWS::ECS::TaskDefinition")
+    for name in ("EventWorkerTask", "StatsWorkerTask"):
+        worker = container(tasks[name])
+        assert worker["StopTimeout"] <= 120  # Fargate's most
+        assert limit["MaxValue"] + 10 <= worker["StopTimeout"]  # warm shutdown fits
+        assert worker["HealthCheck"]["Command"][:3] == ["CMD", "fluxa", "worker-ready"]
+    # The stack's values pass the settings' own check (the visibility timeout covers them).
+    parameters = template["Parameters"]
+    load_settings({
+        "FLUXA_TASK_TIME_LIMIT": str(limit["MaxValue"]),
+        "FLUXA_SQS_VISIBILITY_TIMEOUT": str(parameters["SqsVisibilityTimeout"]["Default"]),
+    })  # fmt: skip
