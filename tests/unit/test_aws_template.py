@@ -207,3 +207,17 @@ def test_a_stopped_worker_ends_its_tasks_within_its_stop_timeout(template):
         "FLUXA_TASK_TIME_LIMIT": str(limit["MaxValue"]),
         "FLUXA_SQS_VISIBILITY_TIMEOUT": str(parameters["SqsVisibilityTimeout"]["Default"]),
     })  # fmt: skip
+
+
+def test_the_guide_uploads_a_template_too_large_to_send_inline():
+    root = Path(__file__).parents[2]
+    size = (root / "deploy" / "aws" / "fluxa.yaml").stat().st_size
+    guide = (root / "docs" / "deploy-aws.md").read_text()
+    deploys = [
+        line for line in guide.splitlines() if "--template-file deploy/aws/fluxa.yaml" in line
+    ]
+    assert deploys
+    if size > 51_200:  # CloudFormation's inline limit; `deploy` exits 255 above it
+        rest = guide.split("--template-file deploy/aws/fluxa.yaml", 1)[1]
+        command = rest.split("--parameter-overrides", 1)[0]  # the options before the values
+        assert "--s3-bucket" in command, command
