@@ -119,8 +119,7 @@ class LeaseKeeper:
                     extra={"messages": len(request.entries), "error": type(exc).__name__},
                 )
                 continue
-            failed = failures(response)
-            for failure in failed:
+            for failure in failures(response):
                 log.warning(
                     "a lease was not renewed; the message may be delivered again",
                     extra={"error": failure.get("Code"), "reason": failure.get("Message")},

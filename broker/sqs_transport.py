@@ -33,7 +33,7 @@ from typing import Any
 
 from kombu.transport import SQS, virtual
 
-from broker.message_leases import Held, LeaseKeeper, Renewal
+from broker.message_leases import BATCH_LIMIT, Held, LeaseKeeper, Renewal
 from fluxa.dlq.envelope import raw_dead_letter_attributes
 from fluxa.errors import MalformedMessageError
 from fluxa.messages.taskmessage import check_sqs_body
@@ -48,8 +48,6 @@ LEASE_OPTION = "fluxa_lease_seconds"
 
 log = logging.getLogger("broker.sqs_transport")
 
-#: SQS accepts at most ten entries per batch request.
-BATCH_LIMIT = 10
 #: Wait before receiving again from a queue whose last receive failed.
 REFUSED_RECEIVE_BACKOFF_SECONDS = 1.0
 #: Longest wait of an acknowledged message for its delete (far below any visibility timeout).
