@@ -15,11 +15,11 @@ from fluxa.errors import ForbiddenError, InvalidTokenError
 
 def build_verifier(settings: Settings) -> TokenVerifier | None:
     """A verifier for the configured issuer, or None when authentication is not configured."""
-    if not (settings.auth_issuer and settings.auth_audience and settings.auth_jwks_url):
+    if not (settings.auth_issuer and settings.auth_client_ids and settings.auth_jwks_url):
         return None
     return TokenVerifier(
         issuer=settings.auth_issuer,
-        client_id=settings.auth_audience,
+        client_ids=settings.auth_client_ids,
         key_for=JwksKeyResolver(settings.auth_jwks_url).key_for,
     )
 

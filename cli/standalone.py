@@ -51,11 +51,11 @@ def standalone(
 @click.option("--ttl", default=3600, show_default=True, help="Lifetime in seconds.")
 def token(user_id: str, scopes: tuple[str, ...], admin: bool, ttl: int) -> None:
     """Mint a token from the local development issuer (refused unless it is configured)."""
-    settings = settings_or_exit("auth_dev_key_path", "auth_issuer", "auth_audience")
+    settings = settings_or_exit("auth_dev_key_path", "auth_issuer", "auth_client_ids")
     issuer = DevIssuer.from_key_file(
         Path(settings.auth_dev_key_path),
         issuer=settings.auth_issuer,
-        client_id=settings.auth_audience,
+        client_id=settings.auth_client_ids[0],
     )
     groups = ("admin",) if admin else ()
     click.echo(issuer.mint(user_id, scopes=scopes, groups=groups, ttl_seconds=ttl))

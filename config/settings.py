@@ -46,6 +46,13 @@ def _sqs_lease(raw: str) -> int:
     return value
 
 
+def _names(raw: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in raw.split(",") if name.strip())
+    if not names:
+        raise ValueError("must name at least one (comma-separated)")
+    return names
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if value <= 0:
@@ -128,7 +135,9 @@ class Settings:
     payload_bucket: str = _env("FLUXA_PAYLOAD_BUCKET", "fluxa-payloads")
     image_bucket: str = _env("FLUXA_IMAGE_BUCKET", "fluxa-trade-images")
     auth_issuer: str | None = _env("FLUXA_AUTH_ISSUER")
-    auth_audience: str | None = _env("FLUXA_AUTH_AUDIENCE")
+    #: The app clients whose tokens the API accepts, comma-separated: a user pool has one for
+    #: people signing in and one (or more) for machine clients' client credentials.
+    auth_client_ids: tuple[str, ...] = _env("FLUXA_AUTH_AUDIENCE", (), parse=_names)
     auth_jwks_url: str | None = _env("FLUXA_AUTH_JWKS_URL", parse=_jwks_url)
     # Private key of the local development issuer (`fluxa standalone`, `fluxa token`).
     auth_dev_key_path: str | None = _env("FLUXA_AUTH_DEV_KEY_PATH")
@@ -228,7 +237,7 @@ class Settings:
 
     def require(self, *names: str) -> None:
         """Raise `SettingsError` naming the variables of every unset attribute in `names`."""
-        missing = [_env_name(name) for name in names if getattr(self, name) in (None, "")]
+        missing = [_env_name(name) for name in names if getattr(self, name) in (None, "", ())]
         if missing:
             raise SettingsError("missing setting: " + ", ".join(missing))
 
@@ -237,7 +246,9 @@ class Settings:
         env = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is not None:
+            if isinstance(value, tuple):
+                env[f.metadata["env"]] = ",".join(value)
+            elif value is not None:
                 env[f.metadata["env"]] = str(value)
         return env
 

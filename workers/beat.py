@@ -3,6 +3,10 @@
 Two beats started by mistake would fire every schedule twice; with this scheduler
 the second one only follows: it marks due entries as run without sending them, so
 that if it takes over it has nothing stale to catch up on.
+
+Each tick, leader or follower, touches the heartbeat file (FLUXA_WORKER_HEARTBEAT_FILE) when
+one is set: `fluxa worker-ready` is beat's container health check too, and a beat stuck in
+a tick (a hung database call) stops touching it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 import os
 import socket
 import uuid
+from pathlib import Path
 from typing import Any
 
 from celery.beat import PersistentScheduler
@@ -38,6 +43,10 @@ class LeaderElectedScheduler(PersistentScheduler):
         self._engine = make_engine(settings.database_url, pool_size=1)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.is_leader = False
+        alive = settings.worker_heartbeat_file
+        self._heartbeat = Path(alive) if alive else None
+        if self._heartbeat:
+            self._heartbeat.parent.mkdir(parents=True, exist_ok=True)
 
     def _renew(self) -> bool:
         try:
@@ -51,9 +60,13 @@ class LeaderElectedScheduler(PersistentScheduler):
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         if self._renew():
-            return min(super().tick(*args, **kwargs), LEASE_TTL.total_seconds() / 3)
-        self._follow()
-        return FOLLOWER_TICK_SECONDS
+            wait = min(super().tick(*args, **kwargs), LEASE_TTL.total_seconds() / 3)
+        else:
+            self._follow()
+            wait = FOLLOWER_TICK_SECONDS
+        if self._heartbeat:
+            self._heartbeat.touch()
+        return wait
 
     def _follow(self) -> None:
         for entry in list(self.schedule.values()):

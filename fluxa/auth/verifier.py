@@ -1,8 +1,9 @@
-"""Verifying Cognito-style tokens with PyJWT: RS256 only, issuer, times, token_use, client."""
+"""Verifying Cognito-style tokens with PyJWT: RS256 only, issuer, times, token_use, and
+one of the configured app clients (people sign in through one, machines through another)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import jwt
@@ -27,12 +28,12 @@ class TokenVerifier:
         self,
         *,
         issuer: str,
-        client_id: str,
+        client_ids: Collection[str],
         key_for: Callable[[str], Any],
         verified: VerifiedTokens | None = None,
     ) -> None:
         self._issuer = issuer
-        self._client_id = client_id
+        self._client_ids = frozenset(client_ids)
         self._key_for = key_for
         self._verified = verified or VerifiedTokens()
 
@@ -87,7 +88,7 @@ class TokenVerifier:
             client = claims.get("aud")
         else:
             raise InvalidTokenError("token_use must be access or id")
-        if client != self._client_id:
+        if client not in self._client_ids:
             raise InvalidTokenError("token is for another client")
         sub = claims["sub"]
         if not isinstance(sub, str) or not sub.strip() or len(sub) > MAX_SUB_LENGTH:

@@ -160,7 +160,7 @@ def test_token_without_a_usable_subject_is_401(anonymous_client, dev_issuer, sub
 def test_unknown_kid_flood_does_not_become_a_jwks_fetch_flood(dev_issuer, tmp_path):
     resolver = JwksKeyResolver(dev_issuer.jwks_url)
     verifier = TokenVerifier(
-        issuer=dev_issuer.issuer, client_id=dev_issuer.client_id, key_for=resolver.key_for
+        issuer=dev_issuer.issuer, client_ids=[dev_issuer.client_id], key_for=resolver.key_for
     )
     verifier.verify(dev_issuer.mint("u"))
     stranger = DevIssuer(tmp_path / "flood", issuer=dev_issuer.issuer)
@@ -175,7 +175,7 @@ def test_key_rotation_is_picked_up_on_an_unknown_kid(tmp_path):
     issuer = DevIssuer(tmp_path / "rotating")
     resolver = JwksKeyResolver(issuer.jwks_url, clock=lambda: clock[0])
     verifier = TokenVerifier(
-        issuer=issuer.issuer, client_id=issuer.client_id, key_for=resolver.key_for
+        issuer=issuer.issuer, client_ids=[issuer.client_id], key_for=resolver.key_for
     )
     verifier.verify(issuer.mint("u"))
     issuer.private_key_path.unlink()

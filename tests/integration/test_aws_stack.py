@@ -32,6 +32,7 @@ NOT_IN_THE_EMULATOR = {
     "AWS::ApplicationAutoScaling::ScalingPolicy",
     "AWS::Cognito::UserPool",
     "AWS::Cognito::UserPoolClient",
+    "AWS::Cognito::UserPoolDomain",
     "AWS::Cognito::UserPoolResourceServer",
     "AWS::S3::BucketPolicy",
     "AWS::SecretsManager::Secret",

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from bench.waiting import wait_until
 from broker.app import make_celery
+from cli.main import main
 from fluxa.idempotency.models import idempotency_keys
 from fluxa.infra import leases
 from fluxa.infra.db import transaction
@@ -65,6 +67,9 @@ class BeatProcess:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
+    def hang(self) -> None:
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
 
 @pytest.fixture
 def beats(environ: dict[str, str], engine, tmp_path: Path) -> Iterator[list[BeatProcess]]:
@@ -98,6 +103,26 @@ def test_a_follower_beat_takes_over_when_the_leader_stops_renewing(
     took = time.monotonic() - killed
     wait_until(lambda: second.sent() > 0, timeout=30, what="the new leader to send")
     assert took <= LEASE_TTL.total_seconds() + 10, took
+
+
+def test_beat_reports_health_until_it_hangs(
+    beats: list[BeatProcess], environ: dict[str, str], tmp_path: Path
+):
+    """beat's container health check is `fluxa worker-ready`: each tick touches the
+    heartbeat file, and a beat stuck in a tick stops touching it."""
+    heartbeat = tmp_path / "beat.alive"
+    env = {**child_environment(environ), "FLUXA_WORKER_HEARTBEAT_FILE": str(heartbeat)}
+    beat = BeatProcess(env, tmp_path, "checked")
+    beats.append(beat)
+
+    def healthy() -> bool:
+        ready = CliRunner(env=env).invoke(main, ["worker-ready", "--max-age", "3"])
+        return ready.exit_code == 0
+
+    wait_until(healthy, timeout=60, what="beat's first heartbeat")
+    beat.hang()
+    wait_until(lambda: not healthy(), timeout=30, what="the hung beat to fail its check")
+    assert beat.process.poll() is None  # still there: only the check can tell
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from config import Settings, load_settings
 from config.settings import DEFAULT_RATE_LIMITS
+from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
 from fluxa.infra.queues import DLQ_RETENTION_SECONDS, source_queues
 from fluxa.ops import alarm_rules, emf
 from tests.support.cfn_yaml import load_template
@@ -201,6 +202,8 @@ def test_a_stopped_worker_ends_its_tasks_within_its_stop_timeout(template):
         assert worker["StopTimeout"] <= 120  # Fargate's most
         assert limit["MaxValue"] + 10 <= worker["StopTimeout"]  # warm shutdown fits
         assert worker["HealthCheck"]["Command"][:3] == ["CMD", "fluxa", "worker-ready"]
+    beat = container(tasks["BeatTask"])  # each tick touches the heartbeat (workers/beat.py)
+    assert beat["HealthCheck"]["Command"][:3] == ["CMD", "fluxa", "worker-ready"]
     # The stack's values pass the settings' own check (the visibility timeout covers them).
     parameters = template["Parameters"]
     load_settings({
@@ -221,3 +224,51 @@ def test_the_guide_uploads_a_template_too_large_to_send_inline():
         rest = guide.split("--template-file deploy/aws/fluxa.yaml", 1)[1]
         command = rest.split("--parameter-overrides", 1)[0]  # the options before the values
         assert "--s3-bucket" in command, command
+
+
+def test_machine_clients_get_the_events_scopes_by_client_credentials(template):
+    pool = template["Resources"]
+    server = pool["UserPoolResourceServer"]["Properties"]
+    offered = {f"{server['Identifier']}/{s['ScopeName']}" for s in server["Scopes"]}
+    assert offered == {SCOPE_EVENTS_WRITE, SCOPE_EVENTS_READ}  # the scopes the API checks
+    machines = pool["MachineClient"]["Properties"]
+    assert machines["AllowedOAuthFlows"] == ["client_credentials"]
+    assert machines["GenerateSecret"] and machines["AllowedOAuthFlowsUserPoolClient"]
+    assert set(machines["AllowedOAuthScopes"]) == offered
+    assert pool["UserPoolDomain"]["Properties"]["UserPoolId"] == {"Ref": "UserPool"}
+    assert "${UserPoolDomain}" in template["Outputs"]["TokenUrl"]["Value"]["Fn::Sub"]
+    both = {"Fn::Join": [",", [{"Ref": "UserPoolClient"}, {"Ref": "MachineClient"}]]}
+    for task in resources(template, "AWS::ECS::TaskDefinition").values():
+        audience = environment(task)["FLUXA_AUTH_AUDIENCE"]
+        assert audience["Fn::If"][1] == both
+
+
+def test_the_api_deploys_by_canary_and_rolls_back_on_its_alarms(template):
+    service = template["Resources"]["ApiService"]["Properties"]
+    deployment = service["DeploymentConfiguration"]
+    assert deployment["Strategy"] == "CANARY"
+    assert deployment["CanaryConfiguration"]["CanaryPercent"] == {"Ref": "ApiCanaryPercent"}
+    alarms = deployment["Alarms"]
+    assert alarms["Rollback"] and {"Ref": "ApiErrorRateAlarm"} in alarms["AlarmNames"]
+    shifted = service["LoadBalancers"][0]["AdvancedConfiguration"]
+    rule = template["Resources"][shifted["ProductionListenerRule"]["Ref"]]["Properties"]
+    groups = [g["TargetGroupArn"] for g in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]]
+    assert groups == [service["LoadBalancers"][0]["TargetGroupArn"],
+                      shifted["AlternateTargetGroupArn"]]  # fmt: skip
+    scaling = template["Resources"]["ApiScaling"]["Properties"]
+    assert scaling["ResourceId"] == {"Fn::Sub": "service/${Cluster}/${ApiService.Name}"}
+
+
+def test_access_logs_are_accepted_from_every_region_s_load_balancers(template):
+    """Regions opened before August 2022 deliver from a regional ELB account; the others
+    from the logdelivery service principal. The condition and the map name the same ones."""
+    accounts = template["Mappings"]["ElbLogAccounts"]
+    assert accounts["us-east-1"]["Account"] == "127311923021"
+    assert accounts["eu-west-1"]["Account"] == "156460612806"
+    condition = template["Conditions"]["ElbLogsFromRegionalAccount"]["Fn::Or"]
+    named = {e["Fn::Equals"][1] for part in condition for e in part["Fn::Or"]}
+    assert named == set(accounts)
+    statements = template["Resources"]["AccessLogBucketPolicy"]["Properties"]["PolicyDocument"]
+    regional = next(s for s in statements["Statement"] if "Fn::If" in s)["Fn::If"]
+    assert regional[0] == "ElbLogsFromRegionalAccount"
+    assert "AccessLogBucketPolicy" in template["Resources"]["LoadBalancer"]["DependsOn"]

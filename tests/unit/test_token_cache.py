@@ -55,7 +55,7 @@ def test_a_verified_token_is_not_verified_again_until_its_entry_ends(issuer):
     clock = [time.time()]
     keys = CountingKeys(issuer)
     verifier = TokenVerifier(
-        issuer=issuer.issuer, client_id=issuer.client_id, key_for=keys.key_for,
+        issuer=issuer.issuer, client_ids=[issuer.client_id], key_for=keys.key_for,
         verified=VerifiedTokens(clock=lambda: clock[0]),
     )  # fmt: skip
     token = issuer.mint("alice", ttl_seconds=30)
@@ -69,7 +69,7 @@ def test_a_verified_token_is_not_verified_again_until_its_entry_ends(issuer):
 
 def test_a_tampered_copy_of_a_verified_token_is_still_refused(issuer):
     verifier = TokenVerifier(
-        issuer=issuer.issuer, client_id=issuer.client_id,
+        issuer=issuer.issuer, client_ids=[issuer.client_id],
         key_for=JwksKeyResolver(issuer.jwks_url).key_for,
     )  # fmt: skip
     token = issuer.mint("alice")
@@ -83,7 +83,7 @@ def test_a_tampered_copy_of_a_verified_token_is_still_refused(issuer):
 
 def test_a_refused_token_is_not_kept(issuer):
     keys = CountingKeys(issuer)
-    verifier = TokenVerifier(issuer=issuer.issuer, client_id="another", key_for=keys.key_for)
+    verifier = TokenVerifier(issuer=issuer.issuer, client_ids=["another"], key_for=keys.key_for)
     token = issuer.mint("alice")
     for _ in range(2):
         with pytest.raises(InvalidTokenError):
