@@ -22,6 +22,15 @@ $(CHECKS)/.installed:
 	$(CHECKS)/bin/python -m pip install --quiet "cfn-lint>=1.20" "checkov>=3.2"
 	touch $@
 
+# The AWS CLI, for the test that runs docs/deploy-aws.md's commands against the emulator:
+# version 1 is the one on PyPI, and it pins its own botocore, so it lives apart too.
+AWSCLI := .venv-aws
+$(AWSCLI)/.installed:
+	$(PYTHON) -m venv $(AWSCLI)
+	$(AWSCLI)/bin/python -m pip install --quiet --upgrade pip
+	$(AWSCLI)/bin/python -m pip install --quiet "awscli>=1.40"
+	touch $@
+
 # From Debian, with apt-get (sudo when not root): Chromium for the browser test (Playwright
 # never downloads a browser here) and promtool (package prometheus) for the alert tests.
 /usr/bin/chromium /usr/bin/promtool:
@@ -37,7 +46,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports  # the house rules: one-way layers (pyproject.toml, [tool.importlinter])
 
-test: lint /usr/bin/chromium /usr/bin/promtool $(CHECKS)/.installed  ## unit, integration (real PostgreSQL, emulator, worker), e2e, browser, deployment checks
+test: lint /usr/bin/chromium /usr/bin/promtool $(CHECKS)/.installed $(AWSCLI)/.installed  ## unit, integration (real PostgreSQL, emulator, worker), e2e, browser, deployment checks
 	$(BIN)/python -m pytest
 
 soak: $(BIN)/.installed  ## the fault suite's full profile: 50,000 events through random faults

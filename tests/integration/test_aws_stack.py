@@ -20,42 +20,11 @@ from click.testing import CliRunner
 from bench.waiting import wait_until
 from cli.main import main
 from tests.support.cfn_yaml import load_template
+from tests.support.moto_stack import NOT_IN_THE_EMULATOR, for_the_emulator
 
 pytestmark = pytest.mark.integration
 
 TEMPLATE = Path(__file__).parents[2] / "deploy" / "aws" / "fluxa.yaml"
-
-#: What moto 5's CloudFormation does not create (it warns and goes on).
-NOT_IN_THE_EMULATOR = {
-    "AWS::CloudWatch::Alarm",
-    "AWS::ApplicationAutoScaling::ScalableTarget",
-    "AWS::ApplicationAutoScaling::ScalingPolicy",
-    "AWS::Cognito::UserPool",
-    "AWS::Cognito::UserPoolClient",
-    "AWS::Cognito::UserPoolDomain",
-    "AWS::Cognito::UserPoolResourceServer",
-    "AWS::S3::BucketPolicy",
-    "AWS::SecretsManager::Secret",
-    "AWS::SNS::Subscription",
-    "AWS::WAFv2::WebACL",
-    "AWS::WAFv2::WebACLAssociation",
-    "AWS::WAFv2::LoggingConfiguration",
-    "AWS::ElastiCache::ServerlessCache",  # removed for moto (for_the_emulator)
-}
-
-
-def for_the_emulator(template: dict) -> dict:
-    """The changes moto needs: it passes the parameter group object, not its name, to
-    the database (`DBParameterGroupName: !Ref DatabaseParameters` fails inside moto); it
-    knows no serverless cache, so the tasks' store URL cannot name its endpoint."""
-    template["Resources"]["Database"]["Properties"].pop("DBParameterGroupName")
-    del template["Resources"]["RateLimitCache"]
-    for task in template["Resources"].values():
-        for container in task["Properties"].get("ContainerDefinitions", []):
-            for variable in container.get("Environment", []):
-                if variable["Name"] == "FLUXA_RATE_LIMIT_STORAGE_URL":
-                    variable["Value"] = "rediss://cache.invalid:6379/0"
-    return template
 
 
 @pytest.fixture(scope="module")
