@@ -16,21 +16,27 @@ from pathlib import Path
 import boto3
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from api.app import create_app
 from bench.waiting import wait_until
 from broker.app import make_celery
 from cli.main import main
 from fluxa.errors import NotFoundError
+from fluxa.events import repository
+from fluxa.events.hashing import canonical_of
+from fluxa.events.models import events
 from fluxa.infra import leases
+from fluxa.infra.db import transaction
 from fluxa.messages.tasks import TaskName
 from launcher.emulator import RecordedRequest, RequestRecording
 from launcher.environment import child_environment
 from tests.integration.helpers import wait_for_dead_letter, wait_for_rows, worker_lines
 from tests.integration.test_scheduled_jobs import BeatProcess
 from tests.support.aws_iam import access_key, denials, role_statements
-from tests.support.builders import event_body, event_message
+from tests.support.builders import event_body, event_message, pre_claims_row
 from tests.support.cfn_yaml import load_template
+from tests.support.sqs import empty
 from tests.support.trades import post_upload, trade_body
 from tests.support.worker import WorkerProcess
 from workers.beat import LEASE_NAME
@@ -193,17 +199,59 @@ def test_the_setup_role_grants_what_setup_check_does(monkeypatch, environ, names
     assert_granted(recording, "SetupTaskRole", names, s3)
 
 
+@pytest.fixture
+def replayable_dead_letter(client, worker, settings, sqs, queue_url, test_database) -> str:
+    """A large event (claim-checked by the API) dead-lettered by a database outage: the
+    DLQ emptied first, so that the replay below moves this letter only."""
+    dlq = queue_url(settings.dead_letter_queue)
+    empty(sqs, dlq)
+    test_database.proxy.refuse()
+    try:
+        body = event_body(payload={"blob": "z" * 20_000})
+        event_id = client.post("/v1/events", json=body).get_json()["event_id"]
+        (dead,) = wait_for_dead_letter(sqs, dlq, event_id).kwargs["events"]
+        assert dead["payload_ref"]["key"].startswith("claims/")  # replay refreshes it
+    finally:
+        test_database.proxy.restore()
+    return event_id
+
+
+@pytest.fixture
+def pre_claims_event(engine, s3, settings) -> str:
+    """A row of a release before claims were kept, for `fluxa events keep-claims`."""
+    payload = {"blob": "k" * 20_000, "marker": uuid.uuid4().hex}
+    row = pre_claims_row(payload)
+    s3.put_object(Bucket=settings.payload_bucket, Key=row["archive_key"],
+                  Body=canonical_of(payload))  # fmt: skip
+    with transaction(engine) as conn:
+        repository.insert_events(conn, [row])
+    return row["event_id"]
+
+
 def test_the_operator_role_grants_the_runbooks_commands(
-    monkeypatch, environ, names, recording, s3, settings
+    monkeypatch, environ, names, recording, s3, engine, replayable_dead_letter, pre_claims_event
 ):
+    """The runbook's commands and the upgrade's `events keep-claims`, as the operator task
+    runs them: inspect, replay (for real: the letter goes back with its claim refreshed and
+    is processed), trace, alarms, a stats rebuild."""
     as_role(monkeypatch, "OperatorTaskRole")
-    env = environ
+    event_id = replayable_dead_letter
     for command in (
         ["dlq", "inspect", "--queue", "events", "--json"],
         ["dlq", "inspect", "--queue", "stats", "--json"],
         ["dlq", "replay", "--queue", "events", "--dry-run"],
+        ["dlq", "replay", "--queue", "events"],
+        ["trace", event_id],
+        ["alarms", "--json"],
         ["stats", "rebuild", "--user", f"iam-operator-{uuid.uuid4().hex[:6]}"],
+        ["events", "keep-claims", "--dry-run"],
+        ["events", "keep-claims"],
     ):
-        result = CliRunner(env=env).invoke(main, command, catch_exceptions=False)
-        assert result.exit_code in (0, 1), result.output  # 1: a DLQ not drained, said so
+        result = CliRunner(env=environ).invoke(main, command, catch_exceptions=False)
+        assert result.exit_code in (0, 1), result.output  # 1: a DLQ not drained, an alarm
+    wait_for_rows(engine, [event_id])  # the replayed letter was processed
+    with engine.connect() as conn:  # keep-claims moved the old row's payload to archive/
+        moved = conn.execute(select(events.c.archive_key).where(
+            events.c.event_id == pre_claims_event)).scalar_one()  # fmt: skip
+    assert moved.startswith("archive/")
     assert_granted(recording, "OperatorTaskRole", names, s3)

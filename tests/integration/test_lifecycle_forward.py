@@ -14,7 +14,7 @@ from fluxa.events.archive import claim_key
 from fluxa.events.hashing import canonical_of, payload_sha256
 from fluxa.infra.db import transaction
 from tests.integration.helpers import fluxa, wait_for_dead_letter, wait_for_rows
-from tests.support.builders import event_body
+from tests.support.builders import event_body, pre_claims_row
 from tests.support.s3_lifecycle import play_forward, template_parameters, template_rules
 from tests.support.sqs import empty
 from tests.support.trades import trade_body, uploaded_image
@@ -128,7 +128,7 @@ def test_rows_written_before_claims_were_kept_are_moved_by_keep_claims(
     keep-claims` moves them before the lifecycle rule can; a claim already gone is named."""
     started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
     kept, lost = large_payload(), large_payload()
-    rows = [old_row(payload) for payload in (kept, lost)]
+    rows = [pre_claims_row(payload) for payload in (kept, lost)]
     s3.put_object(Bucket=settings.payload_bucket, Key=rows[0]["archive_key"],
                   Body=canonical_of(kept))  # fmt: skip
     with transaction(engine) as conn:
@@ -141,16 +141,3 @@ def test_rows_written_before_claims_were_kept_are_moved_by_keep_claims(
     play_forward(s3, settings.payload_bucket, rules, 365, since=started)
     assert client.get(f"/v1/events/{rows[0]['event_id']}").get_json()["payload"] == kept
     assert "payload_problem" in client.get(f"/v1/events/{rows[1]['event_id']}").get_json()
-
-
-def old_row(payload: dict) -> dict:
-    """An event row as the processor wrote it before claims were kept."""
-    digest = payload_sha256(payload)
-    now = dt.datetime.now(dt.UTC)
-    return {
-        "event_id": f"evt-{uuid.uuid4().hex}", "type": "trade.executed", "source": "upgrade",
-        "occurred_at": now, "accepted_at": now, "status": "processed",
-        "payload_sha256": digest, "payload_size": len(canonical_of(payload)),
-        "archive_key": claim_key(digest), "archive_offset": 0, "correlation_id": None,
-        "enqueued_at": now, "task_id": None,
-    }  # fmt: skip

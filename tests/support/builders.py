@@ -6,7 +6,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from fluxa.events.hashing import payload_sha256
+from fluxa.events.archive import claim_key
+from fluxa.events.hashing import canonical_of, payload_sha256
 
 
 def event_body(
@@ -58,3 +59,16 @@ def event_message(
 def unique_source() -> str:
     """A source name no other test uses, to scope queries to one test."""
     return f"src-{uuid.uuid4().hex[:12]}"
+
+
+def pre_claims_row(payload: dict[str, Any]) -> dict[str, Any]:
+    """An event row as the processor wrote it before claims were kept."""
+    digest = payload_sha256(payload)
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "event_id": f"evt-{uuid.uuid4().hex}", "type": "trade.executed", "source": "upgrade",
+        "occurred_at": now, "accepted_at": now, "status": "processed",
+        "payload_sha256": digest, "payload_size": len(canonical_of(payload)),
+        "archive_key": claim_key(digest), "archive_offset": 0, "correlation_id": None,
+        "enqueued_at": now, "task_id": None,
+    }  # fmt: skip
