@@ -31,6 +31,13 @@ $(AWSCLI)/.installed:
 	$(AWSCLI)/bin/python -m pip install --quiet "awscli>=1.40"
 	touch $@
 
+# Another language's RFC 8785 (npm's canonicalize, under the machine's Node.js), for the
+# test that compares payload hashes across languages.
+JCS_NODE := tests/support/jcs_node
+$(JCS_NODE)/node_modules/.installed: $(JCS_NODE)/package-lock.json
+	cd $(JCS_NODE) && npm ci --silent --no-audit --no-fund
+	touch $@
+
 # From Debian, with apt-get (sudo when not root): Chromium for the browser test (Playwright
 # never downloads a browser here) and promtool (package prometheus) for the alert tests.
 /usr/bin/chromium /usr/bin/promtool:
@@ -46,7 +53,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports  # the house rules: one-way layers (pyproject.toml, [tool.importlinter])
 
-test: lint /usr/bin/chromium /usr/bin/promtool $(CHECKS)/.installed $(AWSCLI)/.installed  ## unit, integration (real PostgreSQL, emulator, worker), e2e, browser, deployment checks
+test: lint /usr/bin/chromium /usr/bin/promtool $(CHECKS)/.installed $(AWSCLI)/.installed $(JCS_NODE)/node_modules/.installed  ## unit, integration (real PostgreSQL, emulator, worker), e2e, browser, deployment checks
 	$(BIN)/python -m pytest
 
 soak: $(BIN)/.installed  ## the fault suite's full profile: 50,000 events through random faults

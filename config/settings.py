@@ -138,6 +138,9 @@ class Settings:
     #: The app clients whose tokens the API accepts, comma-separated: a user pool has one for
     #: people signing in and one (or more) for machine clients' client credentials.
     auth_client_ids: tuple[str, ...] = _env("FLUXA_AUTH_AUDIENCE", (), parse=_names)
+    #: Accept a declared payload hash of the pre-RFC 8785 form (answered with a Deprecation
+    #: header); false refuses it with HashMismatch. For producers moving over.
+    accept_legacy_payload_hash: bool = _env("FLUXA_ACCEPT_LEGACY_PAYLOAD_HASH", True, parse=_flag)
     auth_jwks_url: str | None = _env("FLUXA_AUTH_JWKS_URL", parse=_jwks_url)
     # Private key of the local development issuer (`fluxa standalone`, `fluxa token`).
     auth_dev_key_path: str | None = _env("FLUXA_AUTH_DEV_KEY_PATH")

@@ -1,9 +1,16 @@
 """Canonical JSON and SHA-256: one byte form per JSON value, whatever the key order or
-white space it was written with (payload hashes, idempotency fingerprints).
+white space it was written with.
 
-The canonical encoding is `json.dumps` with keys sorted at every level, no insignificant
-white space (`,` and `:` separators), non-ASCII text kept as UTF-8 (not `\\u` escapes),
-NaN and infinities refused, numbers as Python writes them.
+Two forms, each for its own job:
+
+- **RFC 8785** (JSON Canonicalization Scheme, `rfc8785_json`): the form of payload hashes,
+  a contract with producers, who compute it with their language's JCS library. Keys
+  sorted by UTF-16 code units, numbers as ECMAScript writes doubles (`1.0` is `1`, `1e21`
+  is `1e+21`), integers only within ±(2^53 − 1), text as UTF-8.
+- **Sorted JSON** (`sorted_json`): Python's `json` with keys sorted (by code point) and
+  no white space, numbers as Python writes them. The form payload hashes had before RFC
+  8785, kept to verify them, and the form of idempotency fingerprints: internal, and
+  unchanged so that a request retried across the upgrade keeps its key.
 """
 
 from __future__ import annotations
@@ -12,13 +19,30 @@ import hashlib
 import json
 from typing import Any
 
+import rfc8785
 
-class NotCanonicalizable(ValueError):
-    """The value has no canonical JSON form (NaN, infinity, a lone surrogate, a non-JSON type)."""
+from fluxa.errors import SchemaValidationError
 
 
-def canonical_json(value: Any) -> bytes:
-    """The canonical UTF-8 JSON encoding of `value`."""
+class NotCanonicalizable(SchemaValidationError):
+    """The value has no canonical JSON form (NaN, infinity, a lone surrogate, an integer
+    beyond ±(2^53 − 1) in RFC 8785, a non-JSON type)."""
+
+
+def rfc8785_json(value: Any) -> bytes:
+    """The RFC 8785 (JCS) encoding of `value`, UTF-8."""
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.IntegerDomainError as exc:
+        raise NotCanonicalizable(
+            f"{exc}: integers beyond ±(2^53 − 1) have no RFC 8785 form (send it as a string)"
+        ) from exc
+    except (ValueError, TypeError, RecursionError) as exc:  # CanonicalizationError is one
+        raise NotCanonicalizable(str(exc)) from exc
+
+
+def sorted_json(value: Any) -> bytes:
+    """Keys sorted, no white space, UTF-8, NaN refused: the pre-RFC 8785 form."""
     try:
         text = json.dumps(
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False

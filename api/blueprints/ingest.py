@@ -39,7 +39,7 @@ class SingleEventHeadersSchema(IdempotencyHeadersSchema):
     payload_sha256 = fields.String(
         data_key="X-Payload-SHA256",
         validate=FullMatch(SHA256_PATTERN, error="Must be a hex SHA-256 digest."),
-        metadata={"description": "SHA-256 of the canonical payload; a mismatch is a 400."},
+        metadata={"description": "SHA-256 of the payload's RFC 8785 form; a mismatch is a 400."},
     )
 
 
@@ -52,12 +52,30 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _answer(result: tuple[dict[str, Any], int, dict[str, str]]) -> Response:
+#: RFC 9745: when the pre-RFC 8785 payload hash was deprecated (2026-12-05).
+LEGACY_HASH_DEPRECATION = "@1796428800"
+
+
+def _answer(
+    result: tuple[dict[str, Any], int, dict[str, str]], events: list[PreparedEvent]
+) -> Response:
     """The answer as built: ingest bodies are made to their response schemas here (the
     contract tests check them), so flask-smorest does not dump them again; through
-    marshmallow, a batch's 100 results cost 6 µs an event."""
+    marshmallow, a batch's 100 results cost 6 µs an event. A client that declared a
+    pre-RFC 8785 hash is told it is deprecated (docs/events.md)."""
     body, status, headers = result
-    return Response(orjson.dumps(body), status, headers, mimetype="application/json")
+    answer = Response(orjson.dumps(body), status, headers, mimetype="application/json")
+    if any(event.declared_legacy_hash for event in events):
+        answer.headers["Deprecation"] = LEGACY_HASH_DEPRECATION
+        log.warning(
+            "pre-RFC 8785 payload hash declared",
+            extra={"stage": Stage.VALIDATE, "principal": current_principal().sub},
+        )
+    return answer
+
+
+def _accept_legacy_hash() -> bool:
+    return current_services().settings.accept_legacy_payload_hash
 
 
 def _enqueue(events: list[PreparedEvent], body: dict[str, Any]) -> StoredResponse:
@@ -112,6 +130,7 @@ def post_event(headers: dict[str, Any], event: dict[str, Any]) -> Any:
         declared_sha256=headers.get("payload_sha256"),
         correlation_id=correlation_id(),
         accepted_at=_now(),
+        accept_legacy_hash=_accept_legacy_hash(),
     )
     log.info(
         "event validated",
@@ -126,7 +145,8 @@ def post_event(headers: dict[str, Any], event: dict[str, Any]) -> Any:
     return _answer(
         run_idempotent(
             headers.get("idempotency_key"), _scope("events"), lambda: _enqueue([event_obj], body)
-        )
+        ),
+        [event_obj],
     )
 
 
@@ -139,7 +159,10 @@ def post_batch(headers: dict[str, Any], batch: dict[str, Any]) -> Any:
     """Accept up to 500 events; invalid items are rejected one by one, the rest accepted."""
     logcontext.bind(service="ingest")
     prepared, results = prepare_batch(
-        batch["events"], correlation_id=correlation_id(), accepted_at=_now()
+        batch["events"],
+        correlation_id=correlation_id(),
+        accepted_at=_now(),
+        accept_legacy_hash=_accept_legacy_hash(),
     )
     rejected = [r for r in results if r["status"] == "rejected"]
     log.info(
@@ -167,5 +190,6 @@ def post_batch(headers: dict[str, Any], batch: dict[str, Any]) -> Any:
     return _answer(
         run_idempotent(
             headers.get("idempotency_key"), _scope("events.batch"), lambda: _enqueue(prepared, body)
-        )
+        ),
+        prepared,
     )

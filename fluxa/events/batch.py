@@ -16,14 +16,20 @@ from fluxa.validation import flatten_errors
 _event_schema = EventSchema()
 
 
-def prepare_item(raw: Any, *, correlation_id: str, accepted_at: dt.datetime) -> PreparedEvent:
+def prepare_item(
+    raw: Any, *, correlation_id: str, accepted_at: dt.datetime, accept_legacy_hash: bool = True
+) -> PreparedEvent:
     """Validate and prepare one batch item; raises `SchemaValidationError`/`HashMismatchError`."""
     if not isinstance(raw, dict):
         raise SchemaValidationError("not an object", details={"_schema": ["Not an object."]})
     try:
         event = _event_schema.load(raw)
         return prepare_event(
-            event, declared_sha256=None, correlation_id=correlation_id, accepted_at=accepted_at
+            event,
+            declared_sha256=None,
+            correlation_id=correlation_id,
+            accepted_at=accepted_at,
+            accept_legacy_hash=accept_legacy_hash,
         )
     except ValidationError as exc:
         raise SchemaValidationError("invalid event", details=exc.messages_dict) from exc
@@ -32,7 +38,11 @@ def prepare_item(raw: Any, *, correlation_id: str, accepted_at: dt.datetime) -> 
 
 
 def prepare_batch(
-    raw_events: list[Any], *, correlation_id: str, accepted_at: dt.datetime
+    raw_events: list[Any],
+    *,
+    correlation_id: str,
+    accepted_at: dt.datetime,
+    accept_legacy_hash: bool = True,
 ) -> tuple[list[PreparedEvent], list[dict[str, Any]]]:
     """The accepted events, and one result per item in order (accepted or rejected)."""
     prepared: list[PreparedEvent] = []
@@ -40,7 +50,12 @@ def prepare_batch(
     seen: set[str] = set()
     for index, raw in enumerate(raw_events):
         try:
-            item = prepare_item(raw, correlation_id=correlation_id, accepted_at=accepted_at)
+            item = prepare_item(
+                raw,
+                correlation_id=correlation_id,
+                accepted_at=accepted_at,
+                accept_legacy_hash=accept_legacy_hash,
+            )
             if item.event_id in seen:
                 raise SchemaValidationError(
                     "duplicate", details={"event_id": ["Duplicate event_id in this batch."]}

@@ -1,17 +1,19 @@
-"""An event payload's canonical JSON and SHA-256 (the encoding itself: `fluxa.canonical`).
+"""An event payload's canonical JSON and SHA-256 (the encodings themselves: `fluxa.canonical`).
 
-The canonical encoding of a payload is `json.dumps` with keys sorted at every
-level, no insignificant white space (`,` and `:` separators), non-ASCII text
-kept as UTF-8 (not `\\u` escapes), NaN and infinities refused, numbers as Python
-writes them (integers as integers, floats in their shortest round-trip form).
-`payload_sha256` is the lowercase hex SHA-256 of those UTF-8 bytes.
+`payload_sha256` is the lowercase hex SHA-256 of the payload's RFC 8785 (JCS) encoding:
+what a producer in any language computes with its JCS library (docs/events.md).
+
+Hashes made before RFC 8785 were over the sorted-JSON form. Stored events keep theirs:
+a row's hash is checked against the bytes archived with it, whatever form they are in.
+Messages enqueued before the upgrade still carry the old form, and clients may still
+declare it: `canonical_matching` finds which form a hash was made over.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fluxa.canonical import NotCanonicalizable, canonical_json, sha256_hex
+from fluxa.canonical import NotCanonicalizable, rfc8785_json, sha256_hex, sorted_json
 
 
 class CanonicalPayload(dict):
@@ -21,19 +23,44 @@ class CanonicalPayload(dict):
 
     def __init__(self, value: dict[str, Any]) -> None:
         super().__init__(value)
-        self.canonical = canonical_json(value)
+        self.canonical = rfc8785_json(value)
 
 
 def canonical_of(payload: Any) -> bytes:
-    """The canonical encoding of `payload`, reusing the one a `CanonicalPayload` carries."""
+    """The RFC 8785 encoding of `payload`, reusing the one a `CanonicalPayload` carries."""
     if isinstance(payload, CanonicalPayload):
         return payload.canonical
-    return canonical_json(payload)
+    return rfc8785_json(payload)
 
 
 def payload_sha256(payload: Any) -> str:
-    """The SHA-256 of the canonical encoding of `payload`."""
-    return sha256_hex(canonical_json(payload))
+    """The SHA-256 of the RFC 8785 encoding of `payload`."""
+    return sha256_hex(canonical_of(payload))
+
+
+def legacy_payload_sha256(payload: Any) -> str | None:
+    """The SHA-256 of the pre-RFC 8785 (sorted JSON) encoding, None where it has none."""
+    try:
+        return sha256_hex(sorted_json(payload))
+    except NotCanonicalizable:
+        return None
+
+
+def canonical_matching(payload: Any, expected_sha256: str) -> bytes | None:
+    """The encoding of `payload` that hashes to `expected_sha256`: RFC 8785, or the
+    pre-RFC 8785 form for a hash made before it; None when neither does."""
+    expected = expected_sha256.lower()
+    try:
+        canonical = canonical_of(payload)
+    except NotCanonicalizable:
+        canonical = None  # an integer beyond 2^53 had a sorted-JSON form only
+    if canonical is not None and sha256_hex(canonical) == expected:
+        return canonical
+    try:
+        legacy = sorted_json(payload)
+    except NotCanonicalizable:
+        return None
+    return legacy if sha256_hex(legacy) == expected else None
 
 
 def is_sha256_hex(value: str) -> bool:
@@ -44,9 +71,10 @@ def is_sha256_hex(value: str) -> bool:
 __all__ = [
     "CanonicalPayload",
     "NotCanonicalizable",
-    "canonical_json",
+    "canonical_matching",
     "canonical_of",
     "is_sha256_hex",
+    "legacy_payload_sha256",
     "payload_sha256",
     "sha256_hex",
 ]

@@ -21,7 +21,7 @@ from fluxa.errors import (
     PartlyEnqueued,
 )
 from fluxa.events.archive import claim_key
-from fluxa.events.hashing import canonical_of, sha256_hex
+from fluxa.events.hashing import canonical_of, legacy_payload_sha256, sha256_hex
 from fluxa.infra.storage import S3ObjectStore
 from fluxa.messages.tasks import CORRELATION_HEADER, ENQUEUED_AT_HEADER, TaskName, TaskPublisher
 
@@ -50,6 +50,8 @@ class PreparedEvent:
 
     message: dict[str, Any]
     canonical_payload: bytes
+    #: The client declared the payload's pre-RFC 8785 hash (accepted while in transition).
+    declared_legacy_hash: bool = False
 
     @property
     def event_id(self) -> str:
@@ -71,20 +73,28 @@ def prepare_event(
     declared_sha256: str | None,
     correlation_id: str,
     accepted_at: dt.datetime,
+    accept_legacy_hash: bool = True,
 ) -> PreparedEvent:
-    """Hash `event`'s payload, check a declared hash, and give it an id.
+    """Hash `event`'s payload (RFC 8785), check a declared hash, and give it an id.
 
-    Raises `HashMismatchError` (field `payload_sha256`) when a declared hash
-    differs from the canonical payload's.
+    A declared hash of the pre-RFC 8785 form is accepted when `accept_legacy_hash`; the
+    event is still hashed and kept in the RFC 8785 form. Raises `HashMismatchError`
+    (field `payload_sha256`) when a declared hash matches neither.
     """
     canonical = canonical_of(event["payload"])
     digest = sha256_hex(canonical)
+    legacy = False
     for declared in (declared_sha256, event.get("payload_sha256")):
-        if declared is not None and declared.lower() != digest:
-            raise HashMismatchError(
-                "payload does not match its declared SHA-256",
-                details={"payload_sha256": [f"Expected {digest} for the canonical payload."]},
-            )
+        if declared is None or declared.lower() == digest:
+            continue
+        is_legacy = declared.lower() == legacy_payload_sha256(event["payload"])
+        if is_legacy and accept_legacy_hash:
+            legacy = True
+            continue
+        raise HashMismatchError(
+            "payload does not match its declared SHA-256",
+            details={"payload_sha256": [_mismatch(digest, is_legacy)]},
+        )
     message = {
         "event_id": event.get("event_id") or str(uuid.uuid4()),
         "type": event["type"],
@@ -95,7 +105,14 @@ def prepare_event(
         "payload": event["payload"],
         "correlation_id": correlation_id,
     }
-    return PreparedEvent(message=message, canonical_payload=canonical)
+    return PreparedEvent(message=message, canonical_payload=canonical, declared_legacy_hash=legacy)
+
+
+def _mismatch(digest: str, is_legacy: bool) -> str:
+    expected = f"Expected {digest}, the SHA-256 of the payload's RFC 8785 (JCS) form."
+    if is_legacy:
+        return expected + " The declared one is of the form used before RFC 8785 (docs/events.md)."
+    return expected
 
 
 def message_size(event_message: dict[str, Any]) -> int:

@@ -27,7 +27,7 @@ from fluxa.errors import (
 )
 from fluxa.events import repository, trail
 from fluxa.events.archive import Archive, build_archive, kept_claim_key
-from fluxa.events.hashing import canonical_of, sha256_hex
+from fluxa.events.hashing import canonical_matching, sha256_hex
 from fluxa.events.schemas import EventMessageSchema
 from fluxa.events.trail import Delivery
 from fluxa.infra.db import transaction, translated_errors
@@ -84,8 +84,13 @@ def check_event(raw: Any) -> CheckedEvent:
         raise SchemaValidationError("event fails its schema", details=exc.messages_dict) from exc
     canonical = None
     if message["payload"] is not None:
-        canonical = canonical_of(message["payload"])
-        verify_hash(canonical, message["payload_sha256"])
+        # RFC 8785, or the form of a message enqueued before it (fluxa.events.hashing).
+        canonical = canonical_matching(message["payload"], message["payload_sha256"])
+        if canonical is None:
+            raise HashMismatchError(
+                f"payload does not hash to the declared {message['payload_sha256']}",
+                details={"payload_sha256": ["Does not match the payload."]},
+            )
     return CheckedEvent(message=message, canonical=canonical)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from fluxa.canonical import canonical_json, sha256_hex
+from fluxa.canonical import sha256_hex, sorted_json
 
 
 class RecordStatus(StrEnum):
@@ -44,5 +44,5 @@ def fingerprint(method: str, path: str, body: Any, extra: dict[str, Any] | None 
     White space and key order in the JSON body do not change it.
     """
     return sha256_hex(
-        canonical_json({"method": method, "path": path, "body": body, "extra": extra or {}})
+        sorted_json({"method": method, "path": path, "body": body, "extra": extra or {}})
     )

@@ -159,7 +159,8 @@ def test_every_command_of_the_guide_runs_and_the_stack_ends_running_the_new_imag
     stack = stacks["fluxa-prod"]
     assert stack["StackStatus"] == "UPDATE_COMPLETE"
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
-    assert parameters["Running"] == "true" and parameters["SetupImageUri"] == ""
+    assert parameters["Running"] == "true"
+    assert parameters["SetupImageUri"] == parameters["ApiImageUri"] == ""
     pushed = re.findall(r"^docker push (\S+)$", guide_run["stand_ins"], flags=re.M)
     assert pushed and parameters["ImageUri"] == pushed[-1]
     network = {o["OutputKey"]: o["OutputValue"] for o in stacks["fluxa-prod-network"]["Outputs"]}

@@ -10,7 +10,7 @@ import pytest
 from bench.waiting import wait_until
 from broker.app import make_celery
 from fluxa.errors import ErrorCode
-from fluxa.events.hashing import canonical_json, sha256_hex
+from fluxa.events.hashing import sha256_hex
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
 from launcher.emulator import RequestRecording
 from tests.integration.helpers import (
@@ -54,12 +54,14 @@ def stored_payload(s3, settings, row) -> bytes:
 
 
 def test_single_event_is_persisted_with_its_payload_in_s3(client, worker, engine, s3, settings):
-    body = event_body(payload={"price": "101.5", "qty": 2, "note": "ünïcode"})
+    body = event_body(payload={"price": "101.5", "qty": 2, "note": "ünïcode", "ratio": 2.0})
     response = client.post("/v1/events", json=body)
     assert response.status_code == 202
     accepted = response.get_json()
     assert accepted["status"] == "accepted"
-    assert accepted["payload_sha256"] == sha256_hex(canonical_json(body["payload"]))
+    # RFC 8785 as written out by hand: keys in order, 2.0 as 2, UTF-8 as is.
+    jcs = '{"note":"ünïcode","price":"101.5","qty":2,"ratio":2}'.encode()
+    assert accepted["payload_sha256"] == sha256_hex(jcs)
 
     [row] = wait_for_rows(engine, [accepted["event_id"]])
     assert row.status == "processed"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from fluxa.errors import HashMismatchError, MalformedMessageError, SchemaValidationError
-from fluxa.events.hashing import NotCanonicalizable, canonical_json
+from fluxa.events.hashing import NotCanonicalizable, canonical_of
 from fluxa.events.processor import check_event
 from fluxa.events.schemas import EventSchema
 from fluxa.messages.taskmessage import UndecodableMessage, check_sqs_body, decode_sqs_body
@@ -87,9 +87,9 @@ def test_bounded_decoding_raises_only_its_own_errors(text: str):
 
 @MANY
 @given(json_like | deep())
-def test_canonical_json_encodes_or_refuses(value: Any):
+def test_the_rfc8785_form_encodes_or_refuses(value: Any):
     with contextlib.suppress(NotCanonicalizable):
-        assert isinstance(canonical_json(value), bytes)
+        assert isinstance(canonical_of(value), bytes)
 
 
 event_fields = st.fixed_dictionaries(

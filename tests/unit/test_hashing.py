@@ -1,11 +1,18 @@
+"""Payload hashes over RFC 8785 (JCS), and the pre-RFC 8785 form still recognised."""
+
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fluxa.canonical import sorted_json
 from fluxa.events.hashing import (
     NotCanonicalizable,
-    canonical_json,
+    canonical_matching,
+    canonical_of,
     is_sha256_hex,
+    legacy_payload_sha256,
     payload_sha256,
     sha256_hex,
 )
@@ -13,7 +20,7 @@ from fluxa.events.hashing import (
 json_values = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
     lambda children: (
@@ -23,14 +30,22 @@ json_values = st.recursive(
 )
 
 
-def test_canonical_json_sorts_keys_and_drops_white_space():
-    assert (
-        canonical_json({"b": 1, "a": {"d": [1, 2], "c": "é"}})
-        == '{"a":{"c":"é","d":[1,2]},"b":1}'.encode()
-    )
+@pytest.mark.parametrize(
+    ("payload", "jcs"),
+    [
+        ({"b": 1, "a": {"d": [1, 2], "c": "é"}}, '{"a":{"c":"é","d":[1,2]},"b":1}'),
+        ({"x": 1.0, "y": -0.0, "z": 1e16}, '{"x":1,"y":0,"z":10000000000000000}'),
+        ({"big": 1e21, "tiny": 1e-7, "min": 5e-324}, '{"big":1e+21,"min":5e-324,"tiny":1e-7}'),
+        ({"\ue000": 1, "\U0001f600": 2}, '{"\U0001f600":2,"\ue000":1}'),  # UTF-16 order
+        ({"s": '\u2028\u0007"\\/'}, '{"s":"\u2028\\u0007\\"\\\\/"}'),
+    ],
+    ids=["sorted", "integral-floats", "exponents", "utf16-key-order", "escapes"],
+)
+def test_the_canonical_form_is_rfc_8785(payload, jcs):
+    assert canonical_of(payload) == jcs.encode()
 
 
-def test_known_digest():
+def test_a_known_digest():
     # sha256 of b'{"a":1}'
     assert (
         payload_sha256({"a": 1})
@@ -38,9 +53,25 @@ def test_known_digest():
     )
 
 
-def test_nan_has_no_canonical_form():
+@pytest.mark.parametrize(
+    "payload", [{"x": float("nan")}, {"x": 2**53}, {"x": -(2**60)}, {"\ud800": 1}]
+)
+def test_what_rfc_8785_cannot_write_is_refused(payload):
     with pytest.raises(NotCanonicalizable):
-        canonical_json({"x": float("nan")})
+        canonical_of(payload)
+
+
+def test_a_pre_rfc_8785_hash_is_recognised_with_its_own_bytes():
+    payload = {"price": 1.0, "n": 2**60}  # 1.0 stays 1.0 there, and big integers had a form
+    legacy = legacy_payload_sha256(payload)
+    assert legacy == sha256_hex(b'{"n":1152921504606846976,"price":1.0}')
+    assert canonical_matching(payload, legacy.upper()) == sorted_json(payload)
+    assert canonical_matching(payload, "0" * 64) is None
+
+
+def test_an_rfc_8785_hash_finds_the_rfc_8785_bytes():
+    payload = {"price": 1.0}
+    assert canonical_matching(payload, payload_sha256(payload)) == b'{"price":1}'
 
 
 @given(st.dictionaries(st.text(), json_values, max_size=6))
@@ -50,6 +81,10 @@ def test_key_order_never_changes_the_hash(payload):
 
 
 @given(st.dictionaries(st.text(), json_values, max_size=6))
-def test_digest_is_hex_sha256_of_the_canonical_bytes(payload):
+def test_the_canonical_bytes_read_back_as_the_payload(payload):
+    canonical = canonical_of(payload)
     digest = payload_sha256(payload)
-    assert is_sha256_hex(digest) and digest == sha256_hex(canonical_json(payload))
+    assert is_sha256_hex(digest) and digest == sha256_hex(canonical)
+    read_back = json.loads(canonical, parse_int=float)  # RFC 8785's numbers are doubles
+    assert read_back == payload
+    assert canonical_of(read_back) == canonical  # a fixed point

@@ -7,7 +7,7 @@ from kombu.utils.json import dumps as kombu_dumps
 
 from fluxa.errors import BrokerUnavailable, ErrorCode, HashMismatchError, PartlyEnqueued
 from fluxa.events.batch import without_unsent
-from fluxa.events.hashing import payload_sha256
+from fluxa.events.hashing import legacy_payload_sha256, payload_sha256
 from fluxa.events.ingest import (
     EventIngestor,
     IngestLimits,
@@ -34,6 +34,22 @@ def valid_event(**overrides):
 
 def prepare(event, declared=None):
     return prepare_event(event, declared_sha256=declared, correlation_id="c", accepted_at=NOW)
+
+
+def test_a_declared_pre_rfc_8785_hash_is_accepted_in_transition_or_named_when_refused():
+    event = valid_event(payload={"price": 1.0})
+    legacy = legacy_payload_sha256(event["payload"])
+    accepted = prepare(event, declared=legacy)
+    assert accepted.declared_legacy_hash
+    assert accepted.payload_sha256 == payload_sha256(event["payload"]) != legacy
+    assert not prepare(event, declared=payload_sha256(event["payload"])).declared_legacy_hash
+    with pytest.raises(HashMismatchError) as refused:
+        prepare_event(event, declared_sha256=legacy, correlation_id="c", accepted_at=NOW,
+                      accept_legacy_hash=False)  # fmt: skip
+    assert "before RFC 8785" in refused.value.details["payload_sha256"][0]
+    with pytest.raises(HashMismatchError) as wrong:
+        prepare(event, declared="0" * 64)
+    assert "before RFC 8785" not in wrong.value.details["payload_sha256"][0]
 
 
 def test_prepare_assigns_an_id_and_hash():
@@ -89,8 +105,9 @@ def test_an_event_that_cannot_fit_a_message_is_claim_checked_even_below_the_thre
     assert needs_claim_check(prepare(valid_event(payload={"pad": "x" * 500})), limits)
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+json_values = st.recursive(  # what RFC 8785 writes: integers within ±(2^53 − 1)
+    st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(st.characters(exclude_categories=["Cs"])),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=12,

@@ -1,6 +1,8 @@
 import pytest
 
+from fluxa.canonical import sha256_hex, sorted_json
 from fluxa.errors import ErrorCode, HashMismatchError, SchemaValidationError
+from fluxa.events.hashing import legacy_payload_sha256
 from fluxa.events.processor import check_event, partition
 from tests.support.builders import event_message
 
@@ -10,6 +12,16 @@ def test_a_valid_inline_event_passes():
     checked = check_event(event)
     assert checked.event_id == event["event_id"]
     assert checked.canonical is not None
+
+
+def test_a_message_enqueued_before_rfc_8785_keeps_its_hash_and_its_bytes():
+    """A message the previous release enqueued carries the sorted-JSON hash: it is
+    processed with those bytes, so the row's hash stays the hash of what is archived."""
+    event = event_message(payload={"price": 1.0})
+    event["payload_sha256"] = legacy_payload_sha256(event["payload"])
+    checked = check_event(event)
+    assert checked.canonical == sorted_json(event["payload"]) == b'{"price":1.0}'
+    assert sha256_hex(checked.canonical) == event["payload_sha256"]
 
 
 def test_a_tampered_payload_is_a_hash_mismatch():
