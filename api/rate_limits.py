@@ -1,4 +1,4 @@
-"""Per-client rate limits on the API (DESIGN §8; the counting: `fluxa.ratelimit`).
+"""Per-client rate limits on the API (architecture §8; the counting: `fluxa.ratelimit`).
 
 Each protected blueprint names its scope; once the caller is authenticated, its request
 is counted against that scope's limits for its principal (the token's `sub`). Over the

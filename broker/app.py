@@ -72,7 +72,7 @@ def sqs_transport_options(settings: Settings, urls: dict[str, str]) -> dict[str,
 
 
 def task_routes(settings: Settings) -> dict[str, dict[str, str]]:
-    """Which queue each task is sent to (DESIGN §3)."""
+    """Which queue each task is sent to (architecture §3)."""
     return {
         TaskName.PROCESS_EVENTS: {"queue": settings.input_queue},
         TaskName.REBUILD_USER_STATS: {"queue": settings.stats_queue},

@@ -12,7 +12,7 @@ most one lease later.
 Renewals run in a thread of their own, so that a slow or unreachable SQS never stalls
 the worker's event loop; a failed renewal is tried again at the next tick, three times
 before the lease runs out. Nothing is held by the SQS side beyond a lease either way:
-a message whose renewal keeps failing is delivered again (DESIGN §7 makes that harmless).
+a message whose renewal keeps failing is delivered again (architecture §7 makes that harmless).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ SQS requests of a busy worker. Here an acknowledgement frees the worker's prefet
 at once and its delete joins a batch per queue, sent as one `DeleteMessageBatch` when
 ten are waiting or `FLUSH_AFTER_SECONDS` after the first. A delete that is late or lost
 (the worker killed in between, SQS unreachable) only means the message comes back after
-its visibility timeout; processing it again changes nothing (DESIGN §7), so the trade is
+its visibility timeout; processing it again changes nothing (architecture §7), so the trade is
 one more idempotent delivery in a crash against nine requests saved in every ten.
 
 **Leased.** A worker receives with a short visibility timeout and renews it while it

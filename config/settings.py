@@ -117,7 +117,7 @@ def _jwks_url(raw: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a Fluxa process may be configured with (DESIGN §2).
+    """Everything a Fluxa process may be configured with (architecture §2).
 
     Optional connection settings are `None` when unset; a process that needs one
     calls `require(...)` at start-up so that it fails with the variable's name.

@@ -11,7 +11,7 @@ from typing import Any
 
 
 class ErrorCode(StrEnum):
-    """Machine-readable error codes (DESIGN §4)."""
+    """Machine-readable error codes (architecture §4)."""
 
     SCHEMA_VALIDATION = "SchemaValidation"
     HASH_MISMATCH = "HashMismatch"

@@ -1,4 +1,4 @@
-"""The dead-letter envelope (DESIGN §4): why a message was dead-lettered, carried with it.
+"""The dead-letter envelope (architecture §4): why a message was dead-lettered, carried with it.
 
 The envelope travels in the Celery message headers beside the original task
 message, so the task stays whole and a blind move back to its source queue still

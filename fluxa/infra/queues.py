@@ -1,4 +1,4 @@
-"""The SQS queue topology (DESIGN §3) and queue URL resolution."""
+"""The SQS queue topology (architecture §3) and queue URL resolution."""
 
 from __future__ import annotations
 

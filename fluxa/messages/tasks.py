@@ -23,7 +23,7 @@ class TaskName:
 CORRELATION_HEADER = "fluxa_correlation_id"
 #: Celery message header: when the API enqueued the message (ISO 8601), for the trail.
 ENQUEUED_AT_HEADER = "fluxa_enqueued_at"
-#: Celery message header that carries the dead-letter envelope (DESIGN §4).
+#: Celery message header that carries the dead-letter envelope (architecture §4).
 DEAD_LETTER_HEADER = "fluxa_dead_letter"
 
 

@@ -1,4 +1,4 @@
-"""Per-client rate limits (DESIGN §8): counted per principal and scope, refused with 429 and
+"""Per-client rate limits (architecture §8): counted per principal and scope, refused with 429 and
 the RateLimit fields, shared across API processes through a store, open when it fails."""
 
 from __future__ import annotations
