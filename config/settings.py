@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -10,13 +11,24 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 KIB = 1024
 
+#: Settings are read before logging is set up: a deprecation line then goes to stderr as
+#: plain text (logging's last resort), the stream the JSON lines go to afterwards.
+log = logging.getLogger("fluxa.config")
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names every variable at fault."""
 
 
-def _env(name: str, default: Any = None, *, parse: Callable[[str], Any] = str) -> Any:
-    return field(default=default, metadata={"env": name, "parse": parse})
+def _env(
+    name: str,
+    default: Any = None,
+    *,
+    parse: Callable[[str], Any] = str,
+    formerly: str | None = None,
+) -> Any:
+    """A setting read from the variable `name` (or, deprecated, from its former name)."""
+    return field(default=default, metadata={"env": name, "parse": parse, "formerly": formerly})
 
 
 def _positive_int(raw: str) -> int:
@@ -176,7 +188,14 @@ class Settings:
     retry_backoff_base: float = _env("FLUXA_RETRY_BACKOFF_BASE", 2.0, parse=_positive_float)
     retry_backoff_max: float = _env("FLUXA_RETRY_BACKOFF_MAX", 120.0, parse=_positive_float)
 
-    stats_debounce_seconds: float = _env("FLUXA_STATS_DEBOUNCE_SECONDS", 1.0, parse=_positive_float)
+    #: One stats rebuild per user at most this often: the relay throttles (the first write
+    #: of a quiet spell goes at once), it does not wait for a burst to end.
+    stats_throttle_seconds: float = _env(
+        "FLUXA_STATS_THROTTLE_SECONDS",
+        1.0,
+        parse=_positive_float,
+        formerly="FLUXA_STATS_DEBOUNCE_SECONDS",
+    )
     stats_sweep_seconds: int = _env("FLUXA_STATS_SWEEP_SECONDS", 60, parse=_positive_int)
     image_orphan_grace_seconds: int = _env(
         "FLUXA_IMAGE_ORPHAN_GRACE_SECONDS", 24 * 3600, parse=_positive_int
@@ -216,7 +235,7 @@ class Settings:
     def __post_init__(self) -> None:
         # A prefetched message waits at most for the tasks ahead of it, then runs.
         longest_hold = self.task_time_limit * self.worker_prefetch_multiplier + max(
-            self.retry_backoff_max, self.stats_debounce_seconds
+            self.retry_backoff_max, self.stats_throttle_seconds
         )
         if self.sqs_visibility_timeout <= longest_hold:
             # A message held longer than its visibility timeout is delivered
@@ -224,7 +243,7 @@ class Settings:
             raise SettingsError(
                 "FLUXA_SQS_VISIBILITY_TIMEOUT must exceed FLUXA_TASK_TIME_LIMIT ×"
                 " FLUXA_WORKER_PREFETCH_MULTIPLIER + the longest countdown"
-                " (FLUXA_RETRY_BACKOFF_MAX, FLUXA_STATS_DEBOUNCE_SECONDS): "
+                " (FLUXA_RETRY_BACKOFF_MAX, FLUXA_STATS_THROTTLE_SECONDS): "
                 f"{longest_hold:g}s, got {self.sqs_visibility_timeout}s"
             )
 
@@ -269,10 +288,16 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     values: dict[str, Any] = {}
     problems: list[str] = []
     for f in fields(Settings):
-        name = f.metadata["env"]
+        name, formerly = f.metadata["env"], f.metadata["formerly"]
         raw = environ.get(name)
         if name == "AWS_REGION" and not raw:
             raw = environ.get("AWS_DEFAULT_REGION")
+        if not raw and formerly and environ.get(formerly):
+            raw = environ[formerly]
+            log.warning(
+                f"{formerly} is deprecated: set {name} instead",
+                extra={"setting": name, "deprecated_setting": formerly},
+            )
         if raw is None or raw == "":
             continue
         try:

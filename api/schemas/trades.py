@@ -141,7 +141,7 @@ class StatsSchema(Schema):
         metadata={
             "description": "A trade changed after computed_at: a worker rebuilds the stats"
             " after each write (within milliseconds of an isolated write, within"
-            " FLUXA_STATS_DEBOUNCE_SECONDS of the last write of a burst); poll until false"
+            " FLUXA_STATS_THROTTLE_SECONDS of the last write of a burst); poll until false"
             " to read the figures of your own write."
         }
     )

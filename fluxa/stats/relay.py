@@ -27,7 +27,7 @@ class StatsRelay:
     """Sends `rebuild_user_stats` for users the outbox marks stale."""
 
     def __init__(
-        self, engine: Engine, publisher: TaskPublisher, *, queue: str, debounce_seconds: float = 0
+        self, engine: Engine, publisher: TaskPublisher, *, queue: str, throttle_seconds: float = 0
     ) -> None:
         self._engine = engine
         self._publisher = publisher
@@ -36,7 +36,7 @@ class StatsRelay:
         # rebuilt at once, writes soon after wait out the rest of the period, and writes
         # while a rebuild is on its way only bump the version. A burst costs two rebuilds
         # plus one per period it lasts.
-        self._debounce = debounce_seconds
+        self._throttle = throttle_seconds
 
     def mark(self, conn: Connection, user_id: str) -> None:
         """A trade write's mark, in its transaction: the user's stats are stale
@@ -57,19 +57,19 @@ class StatsRelay:
                     return False
         except DBConnectionError:
             return False
-        delay = throttle_delay(self._debounce, claim.previous, claim.at)
+        delay = throttle_delay(self._throttle, claim.previous, claim.at)
         return self._send([user_id], delay=delay) == 1
 
     @classmethod
     def from_settings(
         cls, settings: Settings, engine: Engine, publisher: TaskPublisher
     ) -> StatsRelay:
-        """The relay every process builds: the stats queue and its debounce."""
+        """The relay every process builds: the stats queue and its throttle."""
         return cls(
             engine,
             publisher,
             queue=settings.stats_queue,
-            debounce_seconds=settings.stats_debounce_seconds,
+            throttle_seconds=settings.stats_throttle_seconds,
         )
 
     def _send_in_messages(self, user_ids: list[str]) -> int:

@@ -113,7 +113,7 @@ TEST_TUNING = {
     "FLUXA_RETRY_BACKOFF_MAX": "2",
     "FLUXA_CLAIM_CHECK_BYTES": "8192",
     "FLUXA_STATS_SWEEP_SECONDS": "2",
-    "FLUXA_STATS_DEBOUNCE_SECONDS": "1",
+    "FLUXA_STATS_THROTTLE_SECONDS": "1",
     # The workers' CloudWatch EMF lines, so that tests can read them.
     "FLUXA_METRICS_EMF": "true",
 }

@@ -73,7 +73,7 @@ def test_two_beats_elect_one_leader_and_the_follower_never_sends(settings, tmp_p
 
 
 def test_rebuild_all_repairs_stats_only_it_can_reach(settings, client, auth, engine, worker):
-    """Stats wrong without an outbox mark: no trade write, debounce or sweep would touch
+    """Stats wrong without an outbox mark: no trade write, throttle or sweep would touch
     them. Only the scheduled rebuild-all, run by the real worker, brings them back."""
     users = [f"user-{uuid.uuid4().hex[:8]}" for _ in range(3)]
     for user in users:

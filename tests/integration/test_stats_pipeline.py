@@ -106,9 +106,9 @@ def test_a_burst_of_writes_coalesces_into_few_rebuilds(client, auth, worker, eng
     stats = wait_current(client, auth, user)
     assert stats["watermark"] == 41  # one create + 40 updates
     rebuilds = worker_lines(worker, message="stats rebuilt", user_id=user)
-    # Debounced: at most about one rebuild per debounce period of the burst, whatever the
+    # Throttled: at most about one rebuild per throttle period of the burst, whatever the
     # machine's speed; and far fewer than the 41 writes.
-    bound = math.ceil(burst / settings.stats_debounce_seconds) + 2
+    bound = math.ceil(burst / settings.stats_throttle_seconds) + 2
     assert 1 <= len(rebuilds) <= min(bound, 20), (len(rebuilds), round(burst, 2))
     assert without_meta(stats) == expected_stats(engine, user)
 
@@ -122,7 +122,7 @@ def test_trace_follows_trade_writes_through_the_throttle_to_their_rebuilds(
     The API here throttles for 3 s: with the suite's 1 s, a slow moment between the
     rebuild and the update (SQS through the strict layer) let the period pass."""
     period = 3.0  # the most the suite's visibility timeout allows (settings check)
-    client = create_app(dataclasses.replace(settings, stats_debounce_seconds=period)).test_client()
+    client = create_app(dataclasses.replace(settings, stats_throttle_seconds=period)).test_client()
     user = new_user()
     created = client.post("/v1/trades", json=trade_body(), headers=auth(user))
     wait_current(client, auth, user)

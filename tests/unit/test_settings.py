@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 
 from config import SettingsError, load_settings
@@ -62,3 +64,16 @@ def test_region_falls_back_to_aws_default_region():
 def test_as_environ_round_trips():
     settings = load_settings({"FLUXA_BROKER_URL": "sqs://", "FLUXA_LOG_LEVEL": "debug"})
     assert load_settings(settings.as_environ()) == settings
+
+
+def test_a_renamed_setting_is_still_read_under_its_former_name_with_a_warning(caplog):
+    with caplog.at_level(logging.WARNING, logger="fluxa.config"):
+        settings = load_settings({"FLUXA_STATS_DEBOUNCE_SECONDS": "2.5"})
+    assert settings.stats_throttle_seconds == 2.5
+    (line,) = [r for r in caplog.records if r.name == "fluxa.config"]
+    assert "FLUXA_STATS_DEBOUNCE_SECONDS is deprecated" in line.getMessage()
+    assert "FLUXA_STATS_THROTTLE_SECONDS" in line.getMessage()
+    caplog.clear()
+    both = {"FLUXA_STATS_THROTTLE_SECONDS": "3", "FLUXA_STATS_DEBOUNCE_SECONDS": "2.5"}
+    assert load_settings(both).stats_throttle_seconds == 3  # the new name wins, silently
+    assert not caplog.records
