@@ -13,7 +13,7 @@ from flask import Request
 from flask.json.provider import DefaultJSONProvider
 
 from fluxa.errors import SchemaValidationError
-from fluxa.validation import REQUEST_LIMITS, JsonLimitExceeded, loads_bounded
+from fluxa.validation import REQUEST_LIMITS, JsonLimitExceededError, loads_bounded
 
 
 class BoundedJSONProvider(DefaultJSONProvider):
@@ -27,7 +27,7 @@ class BoundedRequest(Request):
     """A request whose undecodable JSON body is a 400 problem naming why."""
 
     def on_json_loading_failed(self, e: ValueError | None) -> NoReturn:
-        if isinstance(e, JsonLimitExceeded):
+        if isinstance(e, JsonLimitExceededError):
             field = e.field or "_body"
             raise SchemaValidationError(
                 f"the JSON body is {e.message}", details={field: [f"JSON body: {e.message}."]}

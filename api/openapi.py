@@ -8,7 +8,7 @@ import yaml
 from flask_smorest import Api
 from marshmallow import fields
 
-from api.blueprint import PROBLEM_JSON
+from api.blueprints.base import PROBLEM_JSON
 from fluxa.validation.fields import AMOUNT_LIMIT, AMOUNT_PATTERN
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
-from api.blueprint import PROBLEM_JSON
+from api.blueprints.base import PROBLEM_JSON
 from fluxa.errors import ErrorCode, FluxaError
 from fluxa.validation import flatten_errors
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from bench.infra import Infra, stop
 from bench.measure import Comparison
 from fluxa.infra.db import make_engine
-from fluxa.infra.work_trail import work_trail
 from fluxa.stats.rebuild import rebuild_user
+from fluxa.trades.trail import work_trail
 
 TRADE = {
     "symbol": "AAPL", "side": "long", "quantity": "10", "entry_price": "100",

@@ -7,7 +7,7 @@ from typing import Any
 from celery import Celery
 
 from broker.delay import delay_options
-from fluxa.errors import BrokerUnavailable
+from fluxa.errors import BrokerUnavailableError
 
 
 class CeleryPublisher:
@@ -36,7 +36,9 @@ class CeleryPublisher:
                 **delay_options(self._app.conf.broker_url, countdown),
             )
         except Exception as exc:  # any transport failure means "not enqueued"
-            raise BrokerUnavailable(f"broker refused the message: {type(exc).__name__}") from exc
+            raise BrokerUnavailableError(
+                f"broker refused the message: {type(exc).__name__}"
+            ) from exc
         return result.id
 
 

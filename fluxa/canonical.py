@@ -24,7 +24,7 @@ import rfc8785
 from fluxa.errors import SchemaValidationError
 
 
-class NotCanonicalizable(SchemaValidationError):
+class NotCanonicalizableError(SchemaValidationError):
     """The value has no canonical JSON form (NaN, infinity, a lone surrogate, an integer
     beyond ±(2^53 − 1) in RFC 8785, a non-JSON type)."""
 
@@ -34,11 +34,11 @@ def rfc8785_json(value: Any) -> bytes:
     try:
         return rfc8785.dumps(value)
     except rfc8785.IntegerDomainError as exc:
-        raise NotCanonicalizable(
+        raise NotCanonicalizableError(
             f"{exc}: integers beyond ±(2^53 − 1) have no RFC 8785 form (send it as a string)"
         ) from exc
     except (ValueError, TypeError, RecursionError) as exc:  # CanonicalizationError is one
-        raise NotCanonicalizable(str(exc)) from exc
+        raise NotCanonicalizableError(str(exc)) from exc
 
 
 def sorted_json(value: Any) -> bytes:
@@ -50,7 +50,7 @@ def sorted_json(value: Any) -> bytes:
         # A lone surrogate (JSON allows "\ud800") has no UTF-8 form: UnicodeEncodeError.
         return text.encode("utf-8")
     except (ValueError, TypeError, RecursionError) as exc:
-        raise NotCanonicalizable(str(exc)) from exc
+        raise NotCanonicalizableError(str(exc)) from exc
 
 
 def sha256_hex(data: bytes) -> str:

@@ -59,25 +59,25 @@ class FluxaError(Exception):
         self.details = details or {}
 
 
-class InvalidInput(FluxaError):
+class InvalidInputError(FluxaError):
     """The input can never succeed as sent."""
 
     http_status = 400
 
 
-class SchemaValidationError(InvalidInput):
+class SchemaValidationError(InvalidInputError):
     """A request or message does not match its schema; `details` maps fields to messages."""
 
     code = ErrorCode.SCHEMA_VALIDATION
 
 
-class HashMismatchError(InvalidInput):
+class HashMismatchError(InvalidInputError):
     """A payload does not match the SHA-256 it was sent with."""
 
     code = ErrorCode.HASH_MISMATCH
 
 
-class MalformedMessageError(InvalidInput):
+class MalformedMessageError(InvalidInputError):
     """An SQS message is not a task message a worker can run (see fluxa/messages)."""
 
     code = ErrorCode.MALFORMED_MESSAGE
@@ -103,19 +103,19 @@ class GoneError(NotFoundError):
     http_status = 410
 
 
-class Conflict(FluxaError):
+class ConflictError(FluxaError):
     """The request conflicts with the state of the resource."""
 
     http_status = 409
 
 
-class IdempotencyKeyInFlight(Conflict):
+class IdempotencyKeyInFlightError(ConflictError):
     """A request with the same idempotency key is still being processed."""
 
     code = ErrorCode.IDEMPOTENCY_IN_FLIGHT
 
 
-class IdempotencyKeyMismatch(FluxaError):
+class IdempotencyKeyMismatchError(FluxaError):
     """An idempotency key was reused with a different request body."""
 
     code = ErrorCode.IDEMPOTENCY_MISMATCH
@@ -150,32 +150,32 @@ class PreconditionRequiredError(FluxaError):
     http_status = 428
 
 
-class Transient(FluxaError):
+class TransientError(FluxaError):
     """A dependency failed in a way that may succeed on retry."""
 
     http_status = 503
     retryable = True
 
 
-class DBConnectionError(Transient):
+class DBConnectionError(TransientError):
     """PostgreSQL is unreachable or failed transiently."""
 
     code = ErrorCode.DB_CONNECTION_ERROR
 
 
-class StorageUnavailable(Transient):
+class StorageUnavailableError(TransientError):
     """S3 is unreachable or failed transiently."""
 
     code = ErrorCode.STORAGE_UNAVAILABLE
 
 
-class BrokerUnavailable(Transient):
+class BrokerUnavailableError(TransientError):
     """The message broker did not accept a message."""
 
     code = ErrorCode.BROKER_UNAVAILABLE
 
 
-class PartlyEnqueued(FluxaError):
+class PartlyEnqueuedError(FluxaError):
     """Some of a request's task messages were sent, then a send failed.
 
     The events of the sent messages are accepted and will be processed; the others were

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from api.auth import authenticate, current_principal
-from api.blueprint import Blueprint
+from api.blueprints.base import Blueprint
 from api.rate_limits import JOURNAL, limited_to
 from api.services import current_services
 from fluxa.auth.revocation import revoke_all

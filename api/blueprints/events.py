@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from api.auth import requires_scope
-from api.blueprint import Blueprint
+from api.blueprints.base import Blueprint
 from api.rate_limits import QUERIES, limited_to
 from api.schemas.common import NoQuerySchema
 from api.schemas.events import EventDetailSchema, EventListQuerySchema, EventPageSchema

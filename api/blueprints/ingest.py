@@ -12,7 +12,7 @@ from flask import Response
 from marshmallow import fields
 
 from api.auth import current_principal, requires_scope
-from api.blueprint import Blueprint
+from api.blueprints.base import Blueprint
 from api.idempotency import IdempotencyHeadersSchema, run_idempotent
 from api.rate_limits import INGEST, limited_to
 from api.request_context import correlation_id
@@ -20,7 +20,7 @@ from api.schemas.events import BatchAcceptedSchema, EventAcceptedSchema
 from api.services import current_services
 from fluxa import logcontext
 from fluxa.auth.principal import SCOPE_EVENTS_WRITE
-from fluxa.errors import PartlyEnqueued, SchemaValidationError
+from fluxa.errors import PartlyEnqueuedError, SchemaValidationError
 from fluxa.events.batch import prepare_batch, without_unsent
 from fluxa.events.ingest import PreparedEvent, prepare_event
 from fluxa.events.schemas import SHA256_PATTERN, BatchSchema, EventSchema
@@ -82,7 +82,7 @@ def _enqueue(events: list[PreparedEvent], body: dict[str, Any]) -> StoredRespons
     started = time.monotonic()
     try:
         messages = current_services().ingestor.enqueue(events, correlation_id())
-    except PartlyEnqueued as exc:
+    except PartlyEnqueuedError as exc:
         return _partly_enqueued(exc, body)
     log.info(
         "events enqueued",
@@ -98,7 +98,7 @@ def _enqueue(events: list[PreparedEvent], body: dict[str, Any]) -> StoredRespons
     return StoredResponse(status=202, body=body)
 
 
-def _partly_enqueued(exc: PartlyEnqueued, body: dict[str, Any]) -> StoredResponse:
+def _partly_enqueued(exc: PartlyEnqueuedError, body: dict[str, Any]) -> StoredResponse:
     """A batch whose later message failed: answered item by item (only a batch needs more
     than one message), so that the client resends exactly the events that were not sent."""
     results = without_unsent(body["results"], exc.sent_event_ids, exc.cause)

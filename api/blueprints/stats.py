@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.auth import authenticate, current_principal
-from api.blueprint import Blueprint
+from api.blueprints.base import Blueprint
 from api.rate_limits import JOURNAL, limited_to
 from api.schemas.common import NoQuerySchema
 from api.schemas.trades import RebuildAcceptedSchema, RebuildRequestSchema, StatsSchema

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, jsonify, url_for
 
 from api.auth import authenticate, current_principal
-from api.blueprint import Blueprint
+from api.blueprints.base import Blueprint
 from api.idempotency import REPLAYED_HEADER, IdempotencyHeadersSchema, run_idempotent
 from api.rate_limits import JOURNAL, limited_to
 from api.schemas.common import NoQuerySchema

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fluxa.dlq.envelope import ATTRIBUTE_ERROR_CODE, DeadLetterEnvelope
-from fluxa.errors import ErrorCode
-from fluxa.messages.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
+from fluxa.errors import ErrorCode, MalformedMessageError
+from fluxa.messages.taskmessage import TaskMessage, decode_sqs_body
 from fluxa.messages.tasks import DEAD_LETTER_HEADER
 
 UNDECODABLE = "Undecodable"
@@ -64,7 +64,7 @@ def from_sqs(raw: dict[str, Any]) -> DeadLetter:
     """Wrap a ReceiveMessage result."""
     try:
         task = decode_sqs_body(raw["Body"])
-    except (UndecodableMessage, ValueError, TypeError):
+    except MalformedMessageError:
         task = None
     return DeadLetter(
         message_id=raw["MessageId"],
@@ -96,7 +96,7 @@ def with_replay_mark(body: str, queue: str, replayed_at: dt.datetime | None = No
         try:
             envelope = json.loads(base64.b64decode(body, validate=True))
         except (binascii.Error, ValueError) as exc:
-            raise UndecodableMessage("cannot mark an undecodable body") from exc
+            raise MalformedMessageError("cannot mark an undecodable body") from exc
         encoded = True
     headers = envelope.setdefault("headers", {})
     redriven = {"error_code": ErrorCode.MAX_RECEIVE_EXCEEDED.value}

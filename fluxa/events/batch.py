@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from fluxa.errors import FluxaError, HashMismatchError, SchemaValidationError
-from fluxa.events.hashing import NotCanonicalizable
+from fluxa.events.hashing import NotCanonicalizableError
 from fluxa.events.ingest import PreparedEvent, prepare_event
 from fluxa.events.schemas import EventSchema
 from fluxa.validation import flatten_errors
@@ -33,7 +33,7 @@ def prepare_item(
         )
     except ValidationError as exc:
         raise SchemaValidationError("invalid event", details=exc.messages_dict) from exc
-    except NotCanonicalizable as exc:
+    except NotCanonicalizableError as exc:
         raise SchemaValidationError("invalid payload", details={"payload": [str(exc)]}) from exc
 
 

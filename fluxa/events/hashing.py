@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fluxa.canonical import NotCanonicalizable, rfc8785_json, sha256_hex, sorted_json
+from fluxa.canonical import NotCanonicalizableError, rfc8785_json, sha256_hex, sorted_json
 
 
 class CanonicalPayload(dict):
@@ -42,7 +42,7 @@ def legacy_payload_sha256(payload: Any) -> str | None:
     """The SHA-256 of the pre-RFC 8785 (sorted JSON) encoding, None where it has none."""
     try:
         return sha256_hex(sorted_json(payload))
-    except NotCanonicalizable:
+    except NotCanonicalizableError:
         return None
 
 
@@ -52,13 +52,13 @@ def canonical_matching(payload: Any, expected_sha256: str) -> bytes | None:
     expected = expected_sha256.lower()
     try:
         canonical = canonical_of(payload)
-    except NotCanonicalizable:
+    except NotCanonicalizableError:
         canonical = None  # an integer beyond 2^53 had a sorted-JSON form only
     if canonical is not None and sha256_hex(canonical) == expected:
         return canonical
     try:
         legacy = sorted_json(payload)
-    except NotCanonicalizable:
+    except NotCanonicalizableError:
         return None
     return legacy if sha256_hex(legacy) == expected else None
 
@@ -70,7 +70,7 @@ def is_sha256_hex(value: str) -> bool:
 
 __all__ = [
     "CanonicalPayload",
-    "NotCanonicalizable",
+    "NotCanonicalizableError",
     "canonical_matching",
     "canonical_of",
     "is_sha256_hex",

@@ -15,10 +15,10 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from fluxa.errors import (
-    BrokerUnavailable,
+    BrokerUnavailableError,
     FluxaError,
     HashMismatchError,
-    PartlyEnqueued,
+    PartlyEnqueuedError,
 )
 from fluxa.events.archive import claim_key
 from fluxa.events.hashing import canonical_of, legacy_payload_sha256, sha256_hex
@@ -201,8 +201,8 @@ class EventIngestor:
             except Exception as exc:
                 if not sent:
                     raise
-                cause = exc if isinstance(exc, FluxaError) else BrokerUnavailable(repr(exc))
-                raise PartlyEnqueued(sent, cause) from exc
+                cause = exc if isinstance(exc, FluxaError) else BrokerUnavailableError(repr(exc))
+                raise PartlyEnqueuedError(sent, cause) from exc
             sent.update(event.event_id for event in group)
         return len(groups)
 

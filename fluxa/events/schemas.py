@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from fluxa.events.hashing import CanonicalPayload, NotCanonicalizable
-from fluxa.validation import PAYLOAD_LIMITS, JsonLimitExceeded, check_structure
+from fluxa.events.hashing import CanonicalPayload, NotCanonicalizableError
+from fluxa.validation import PAYLOAD_LIMITS, JsonLimitExceededError, check_structure
 from fluxa.validation.compiled import CompiledLoad
 from fluxa.validation.fields import FullMatch, Moment, Text
 
@@ -26,13 +26,13 @@ class PayloadField(fields.Dict):
             raise self.make_error("invalid")
         try:  # before anything recursive (the Dict field's copy, the encoder) sees it
             check_structure(value, PAYLOAD_LIMITS)
-        except JsonLimitExceeded as exc:
+        except JsonLimitExceededError as exc:
             where = f" (at {exc.field})" if exc.field else ""
             raise ValidationError(f"Payload {exc.message}{where}.") from exc
         result = super()._deserialize(value, attr, data, **kwargs)
         try:
             return CanonicalPayload(result)  # the encoding is kept for hashing
-        except NotCanonicalizable as exc:
+        except NotCanonicalizableError as exc:
             raise ValidationError(f"Payload has no canonical JSON form: {exc}.") from exc
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from fluxa.errors import IdempotencyKeyInFlight, IdempotencyKeyMismatch
+from fluxa.errors import IdempotencyKeyInFlightError, IdempotencyKeyMismatchError
 from fluxa.idempotency.config import IdempotencyConfig
 from fluxa.idempotency.records import IdempotencyRecord, RecordStatus, StoredResponse
 
@@ -76,7 +76,7 @@ class IdempotencyStore(ABC):
                     return mine
                 continue
             if existing.fingerprint != fingerprint:
-                raise IdempotencyKeyMismatch(
+                raise IdempotencyKeyMismatchError(
                     "Idempotency-Key was already used with a different request",
                     details={"Idempotency-Key": ["Reused with a different request body."]},
                 )
@@ -85,11 +85,11 @@ class IdempotencyStore(ABC):
             stale = existing.locked_at + dt.timedelta(seconds=self.config.lock_seconds) <= now
             if stale and self._replace(existing, mine):
                 return mine
-            raise IdempotencyKeyInFlight(
+            raise IdempotencyKeyInFlightError(
                 "a request with this Idempotency-Key is still in progress",
                 details={"Idempotency-Key": ["Still in progress; retry later."]},
             )
-        raise IdempotencyKeyInFlight(
+        raise IdempotencyKeyInFlightError(
             "the Idempotency-Key is contended",
             details={"Idempotency-Key": ["Contended; retry later."]},
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fluxa.errors import NotFoundError, StorageUnavailable
+from fluxa.errors import NotFoundError, StorageUnavailableError
 
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
 
@@ -23,10 +23,10 @@ def translated(action: str, key: str) -> Iterator[None]:
             raise NotFoundError(f"object {key!r} not found") from exc
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if status >= 500 or code in {"SlowDown", "RequestTimeout", "Throttling"}:
-            raise StorageUnavailable(f"S3 {action} failed: {code}") from exc
+            raise StorageUnavailableError(f"S3 {action} failed: {code}") from exc
         raise
     except BotoCoreError as exc:
-        raise StorageUnavailable(f"S3 {action} failed: {type(exc).__name__}") from exc
+        raise StorageUnavailableError(f"S3 {action} failed: {type(exc).__name__}") from exc
 
 
 class S3ObjectStore:

@@ -7,9 +7,9 @@ from fluxa.events.trail import event_trail
 from fluxa.idempotency.models import idempotency_keys
 from fluxa.infra.db import metadata
 from fluxa.infra.leases import leases
-from fluxa.infra.work_trail import work_trail
 from fluxa.stats.models import stats_outbox, trade_stats
 from fluxa.trades.models import trades
+from fluxa.trades.trail import work_trail
 
 ALL_TABLES = (
     events,

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from config import Settings
 from fluxa.dlq.operations import peek
 from fluxa.events import trail
-from fluxa.infra import work_trail
+from fluxa.trades import trail as trade_trail
 
 
 def trace(
@@ -19,7 +19,7 @@ def trace(
     """The recorded stages, then the dead letters that mention `identifier`."""
     with engine.connect() as conn:
         stages = trail.read(conn, identifier)
-        stages += [_work_stage(row) for row in work_trail.read(conn, identifier)]
+        stages += [_work_stage(row) for row in trade_trail.read(conn, identifier)]
     waiting = [
         {"event_id": letter.subject, "stage": "in_dead_letter_queue", "at": None,
          "error_code": letter.error_code, "queue": name, "task_id": letter.task.task_id}

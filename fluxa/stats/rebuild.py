@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
-from fluxa.infra import work_trail
 from fluxa.infra.db import transaction, translated_errors
 from fluxa.stats import outbox
 from fluxa.stats import repository as stats_repository
 from fluxa.stats.calculator import Figures, document
 from fluxa.stats.sql_figures import figures_by_user
+from fluxa.trades import trail as trade_trail
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _rebuild_locked(conn: Connection, users: list[str]) -> list[RebuildOutcome]:
         ]
         saved = stats_repository.save_all_if_newer(conn, rows, dt.datetime.now(dt.UTC))
         rebuilt = [(u, {"watermark": versions.get(u, 0)}) for u in users if u in saved]
-        work_trail.record_many(conn, "stats_rebuilt", rebuilt)
+        trade_trail.record_many(conn, "stats_rebuilt", rebuilt)
     return [
         RebuildOutcome(u, versions.get(u, 0), rebuilt=u in saved)
         if u in due

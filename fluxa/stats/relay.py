@@ -10,11 +10,11 @@ from sqlalchemy import Connection, Engine
 
 from config import Settings
 from fluxa import logcontext
-from fluxa.errors import BrokerUnavailable, DBConnectionError
-from fluxa.infra import work_trail
+from fluxa.errors import BrokerUnavailableError, DBConnectionError
 from fluxa.infra.db import transaction
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName, TaskPublisher
 from fluxa.stats import outbox
+from fluxa.trades import trail as trade_trail
 
 log = logging.getLogger("fluxa.stats.relay")
 
@@ -42,7 +42,7 @@ class StatsRelay:
         """A trade write's mark, in its transaction: the user's stats are stale
         (`fluxa.trades.service.TradeChanges`)."""
         version = outbox.mark_stale(conn, user_id)
-        work_trail.record(conn, "stats_marked_stale", user_id, version=version)
+        trade_trail.record(conn, "stats_marked_stale", user_id, version=version)
 
     def after_commit(self, user_id: str) -> bool:
         """Publish a rebuild unless one is on its way; never fails the caller's write.
@@ -53,7 +53,7 @@ class StatsRelay:
             with transaction(self._engine) as conn:
                 claim = outbox.claim(conn, user_id)
                 if claim is None:
-                    work_trail.record(conn, "stats_rebuild_coalesced", user_id)
+                    trade_trail.record(conn, "stats_rebuild_coalesced", user_id)
                     return False
         except DBConnectionError:
             return False
@@ -93,7 +93,7 @@ class StatsRelay:
                 headers=headers,
                 countdown=delay or None,
             )
-        except BrokerUnavailable:
+        except BrokerUnavailableError:
             log.warning(
                 "stats rebuild not published; the sweep will retry",
                 extra={"users": len(user_ids), "user_id": user_ids[0], "status": "deferred"},
@@ -101,7 +101,7 @@ class StatsRelay:
             try:
                 with transaction(self._engine) as conn:
                     outbox.release_many(conn, user_ids)
-                    work_trail.record_many(conn, "stats_rebuild_deferred", _each(user_ids))
+                    trade_trail.record_many(conn, "stats_rebuild_deferred", _each(user_ids))
             except DBConnectionError:
                 pass  # the claims go stale and the sweep takes them over
             return 0
@@ -112,7 +112,7 @@ class StatsRelay:
         published = [(user_id, {"delay_seconds": round(delay, 3)}) for user_id in user_ids]
         try:
             with transaction(self._engine) as conn:
-                work_trail.record_many(conn, "stats_rebuild_published", published)
+                trade_trail.record_many(conn, "stats_rebuild_published", published)
         except DBConnectionError:
             pass  # the trail is for reading, never a reason to fail the write
 

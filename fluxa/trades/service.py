@@ -13,11 +13,11 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine
 
 from fluxa.errors import NotFoundError, PreconditionFailedError, SchemaValidationError
-from fluxa.infra import work_trail
 from fluxa.infra.db import transaction, translated_errors
 from fluxa.pagination import decode_cursor, encode_cursor
 from fluxa.trades import integrity
 from fluxa.trades import repository as trades_repository
+from fluxa.trades import trail as trade_trail
 from fluxa.trades.images import S3ImageStore, key_prefix, upload_problem
 from fluxa.trades.trade import PartialClose, Side, Trade
 from fluxa.trades.versions import VersionCondition
@@ -67,7 +67,7 @@ class TradeChanges(Protocol):
 
 
 def _trail_write(conn: Connection, trade: Trade, action: str) -> None:
-    work_trail.record(
+    trade_trail.record(
         conn, "trade_written", trade.id, user_id=trade.user_id, action=action, version=trade.version
     )
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from fluxa.errors import SchemaValidationError
+
 
 @dataclass(frozen=True)
 class JsonLimits:
@@ -52,19 +54,20 @@ MESSAGE_LIMITS = JsonLimits(
 )
 
 
-class JsonLimitExceeded(ValueError):
-    """A JSON document breaks a structural limit; `field` is the dotted path at fault."""
+class JsonLimitExceededError(SchemaValidationError, ValueError):
+    """A JSON document breaks a structural limit; `field` is the dotted path at fault.
+
+    A `ValueError` too, like every other way a text can fail to be bounded JSON."""
 
     def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, details={field or "_schema": [message]})
         self.field = field
 
 
 def loads_bounded(data: str | bytes, limits: JsonLimits) -> Any:
     """Decode `data` as JSON within `limits`.
 
-    Raises `JsonLimitExceeded` for a limit, `ValueError` (JSONDecodeError or
+    Raises `JsonLimitExceededError` for a limit, `ValueError` (JSONDecodeError or
     UnicodeDecodeError) for text that is not JSON.
     """
     text = data.decode("utf-8") if isinstance(data, bytes) else data
@@ -73,10 +76,10 @@ def loads_bounded(data: str | bytes, limits: JsonLimits) -> Any:
         # them is named by its own validation (a payload, an amount) rather than here.
         value = json.loads(text)
     except RecursionError as exc:
-        raise JsonLimitExceeded(f"nested deeper than {limits.max_depth} levels") from exc
+        raise JsonLimitExceededError(f"nested deeper than {limits.max_depth} levels") from exc
     except ValueError as exc:
         if "integer string conversion" in str(exc):  # CPython's 4,300-digit guard
-            raise JsonLimitExceeded(_number_message(limits)) from exc
+            raise JsonLimitExceededError(_number_message(limits)) from exc
         raise
     check_structure(value, limits)
     return value
@@ -96,14 +99,14 @@ def _dotted(path: tuple[Any, ...] | None) -> str:
 
 def _check_string(text: str, limits: JsonLimits, path: tuple[Any, ...] | None) -> None:
     if len(text) > limits.max_string_chars:
-        raise JsonLimitExceeded(
+        raise JsonLimitExceededError(
             f"a string is longer than {limits.max_string_chars} characters", _dotted(path)
         )
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise JsonLimitExceeded(
+            raise JsonLimitExceededError(
                 "a string is not valid Unicode (a lone UTF-16 surrogate)", _dotted(path)
             ) from exc
 
@@ -123,9 +126,11 @@ def check_structure(value: Any, limits: JsonLimits, *, field: str = "") -> None:
     while stack:
         node, depth, path = stack.pop()
         if depth > limits.max_depth:
-            raise JsonLimitExceeded(f"nested deeper than {limits.max_depth} levels", _dotted(path))
+            raise JsonLimitExceededError(
+                f"nested deeper than {limits.max_depth} levels", _dotted(path)
+            )
         if len(node) > limits.max_items:
-            raise JsonLimitExceeded(f"more than {limits.max_items} items", _dotted(path))
+            raise JsonLimitExceededError(f"more than {limits.max_items} items", _dotted(path))
         if type(node) is dict:
             for key in node:
                 if len(key) > max_chars or not key.isascii():
@@ -141,4 +146,4 @@ def check_structure(value: Any, limits: JsonLimits, *, field: str = "") -> None:
             elif kind is dict or kind is list:
                 stack.append((child, depth + 1, (path, key)))
             elif kind is int and not -max_int <= child <= max_int:
-                raise JsonLimitExceeded(_number_message(limits), _dotted((path, key)))
+                raise JsonLimitExceededError(_number_message(limits), _dotted((path, key)))

@@ -243,7 +243,7 @@ def test_storage_unavailable_for_a_while_is_retried(celery, settings, worker, en
                 status="retrying",
                 error_code=ErrorCode.STORAGE_UNAVAILABLE.value,
             ),
-            what="a StorageUnavailable retry",
+            what="a StorageUnavailableError retry",
         )
         assert count_rows(engine, event["event_id"]) == 0  # no row without its object
     finally:

@@ -17,7 +17,8 @@ import pytest
 
 from bench.waiting import wait_until
 from fluxa.dlq.envelope import ATTRIBUTE_ERROR_CODE
-from fluxa.messages.taskmessage import UndecodableMessage, decode_sqs_body
+from fluxa.errors import MalformedMessageError
+from fluxa.messages.taskmessage import decode_sqs_body
 from tests.faults.figures import report
 from tests.integration.helpers import wait_for_rows
 from tests.support.builders import event_message
@@ -50,7 +51,7 @@ def key_of(message: dict[str, Any], match: str) -> str:
         return message["Body"]
     try:
         task = decode_sqs_body(message["Body"])
-    except UndecodableMessage:
+    except MalformedMessageError:
         return ""
     if match == "task_id":
         return task.task_id

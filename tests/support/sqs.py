@@ -6,8 +6,9 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from fluxa.errors import MalformedMessageError
 from fluxa.infra.queue_reader import read_batches, start_read
-from fluxa.messages.taskmessage import TaskMessage, UndecodableMessage, decode_sqs_body
+from fluxa.messages.taskmessage import TaskMessage, decode_sqs_body
 
 
 def receive_raw(
@@ -41,7 +42,7 @@ def receive_all(sqs: Any, url: str, *, delete: bool = False) -> list[TaskMessage
     """Every Celery message now visible in the queue, decoded (others are skipped)."""
     messages: list[TaskMessage] = []
     for raw in receive_raw(sqs, url, delete=delete):
-        with contextlib.suppress(UndecodableMessage):  # e.g. a poison test's garbage
+        with contextlib.suppress(MalformedMessageError):  # e.g. a poison test's garbage
             messages.append(decode_sqs_body(raw["Body"]))
     return messages
 

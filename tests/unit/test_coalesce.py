@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from fluxa.errors import BrokerUnavailable
+from fluxa.errors import BrokerUnavailableError
 from fluxa.events.coalesce import CoalescingIngestor
 from fluxa.events.ingest import IngestLimits, prepare_event
 from tests.support.builders import event_body
@@ -41,7 +41,7 @@ class RecordingIngestor:
             self.sends.append([e.event_id for e in events])
             number = len(self.sends)
         if number in self.failing:
-            raise BrokerUnavailable("refused")
+            raise BrokerUnavailableError("refused")
         return 1
 
 
@@ -61,7 +61,7 @@ def send_concurrently(coalescer, events, threads=32):
         try:
             coalescer.enqueue([event], f"cid-{event.event_id}")
             return event.event_id, None
-        except BrokerUnavailable as exc:
+        except BrokerUnavailableError as exc:
             return event.event_id, exc
 
     with ThreadPoolExecutor(threads) as pool:

@@ -13,16 +13,16 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from fluxa.errors import HashMismatchError, MalformedMessageError, SchemaValidationError
-from fluxa.events.hashing import NotCanonicalizable, canonical_of
+from fluxa.events.hashing import NotCanonicalizableError, canonical_of
 from fluxa.events.processor import check_event
 from fluxa.events.schemas import EventSchema
-from fluxa.messages.taskmessage import UndecodableMessage, check_sqs_body, decode_sqs_body
+from fluxa.messages.taskmessage import check_sqs_body, decode_sqs_body
 from fluxa.messages.tasks import TaskName
 from fluxa.trades import integrity
 from fluxa.trades.schemas import TradeCreateSchema
 from fluxa.trades.service import _field_values
 from fluxa.trades.trade import Trade
-from fluxa.validation import PAYLOAD_LIMITS, REQUEST_LIMITS, JsonLimitExceeded, loads_bounded
+from fluxa.validation import PAYLOAD_LIMITS, REQUEST_LIMITS, JsonLimitExceededError, loads_bounded
 from tests.support.hostile_messages import envelope
 
 MANY = settings(
@@ -77,7 +77,7 @@ json_texts = st.one_of(
 def test_bounded_decoding_raises_only_its_own_errors(text: str):
     try:
         value = loads_bounded(text, REQUEST_LIMITS)
-    except JsonLimitExceeded:
+    except JsonLimitExceededError:
         return
     except ValueError as exc:  # JSONDecodeError: not JSON at all
         assert isinstance(exc, json.JSONDecodeError), exc
@@ -88,7 +88,7 @@ def test_bounded_decoding_raises_only_its_own_errors(text: str):
 @MANY
 @given(json_like | deep())
 def test_the_rfc8785_form_encodes_or_refuses(value: Any):
-    with contextlib.suppress(NotCanonicalizable):
+    with contextlib.suppress(NotCanonicalizableError):
         assert isinstance(canonical_of(value), bytes)
 
 
@@ -190,7 +190,7 @@ def test_worker_message_check_raises_only_malformed_message(text: str):
 @MANY
 @given(message_texts)
 def test_dlq_decoding_raises_only_undecodable(text: str):
-    with contextlib.suppress(UndecodableMessage):
+    with contextlib.suppress(MalformedMessageError):
         decode_sqs_body(text)
 
 

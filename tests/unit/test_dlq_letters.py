@@ -7,8 +7,8 @@ import pytest
 from fluxa.dlq.envelope import build_envelope, raw_dead_letter_attributes
 from fluxa.dlq.letters import UNDECODABLE, from_sqs, with_replay_mark
 from fluxa.dlq.runbook import action_for
-from fluxa.errors import ErrorCode
-from fluxa.messages.taskmessage import UndecodableMessage, decode_sqs_body
+from fluxa.errors import ErrorCode, MalformedMessageError
+from fluxa.messages.taskmessage import decode_sqs_body
 from fluxa.messages.tasks import DEAD_LETTER_HEADER
 
 
@@ -66,7 +66,7 @@ def test_a_redriven_message_has_no_envelope_and_is_max_receive_exceeded():
 
 def test_undecodable_bodies():
     assert from_sqs(raw("garbage")).error_code == UNDECODABLE
-    with pytest.raises(UndecodableMessage):
+    with pytest.raises(MalformedMessageError):
         with_replay_mark("garbage!", "Fluxa-InputQueue")
 
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fluxa.canonical import NotCanonicalizable
+from fluxa.canonical import NotCanonicalizableError
 from fluxa.events.hashing import canonical_of
 from fluxa.validation.json_limits import PAYLOAD_LIMITS
 
@@ -79,7 +79,7 @@ def node_canonical(texts: list[str]) -> list[bytes | str]:
 def fluxa_canonical(text_: str) -> bytes | None:
     try:
         return canonical_of(json.loads(text_))
-    except NotCanonicalizable:
+    except NotCanonicalizableError:
         return None
 
 

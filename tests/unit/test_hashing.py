@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from fluxa.canonical import sorted_json
 from fluxa.events.hashing import (
-    NotCanonicalizable,
+    NotCanonicalizableError,
     canonical_matching,
     canonical_of,
     is_sha256_hex,
@@ -57,7 +57,7 @@ def test_a_known_digest():
     "payload", [{"x": float("nan")}, {"x": 2**53}, {"x": -(2**60)}, {"\ud800": 1}]
 )
 def test_what_rfc_8785_cannot_write_is_refused(payload):
-    with pytest.raises(NotCanonicalizable):
+    with pytest.raises(NotCanonicalizableError):
         canonical_of(payload)
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from fluxa.errors import IdempotencyKeyInFlight, IdempotencyKeyMismatch
+from fluxa.errors import IdempotencyKeyInFlightError, IdempotencyKeyMismatchError
 from fluxa.idempotency import IdempotencyConfig, IdempotencyStore, StoredResponse, fingerprint
 from fluxa.idempotency.records import IdempotencyRecord, RecordStatus
 
@@ -65,7 +65,7 @@ def test_replays_the_first_response(store):
 
 def test_other_body_is_a_mismatch(store):
     store.execute("s", "k", "fp", ok(1), now=T0)
-    with pytest.raises(IdempotencyKeyMismatch):
+    with pytest.raises(IdempotencyKeyMismatchError):
         store.execute("s", "k", "other", ok(2), now=T0)
 
 
@@ -83,7 +83,7 @@ def test_in_flight_is_refused_until_its_lock_is_stale(store):
         locked_at=T0,
         expires_at=T0 + dt.timedelta(hours=1),
     )
-    with pytest.raises(IdempotencyKeyInFlight):
+    with pytest.raises(IdempotencyKeyInFlightError):
         store.execute("s", "k", "fp", ok(1), now=T0 + dt.timedelta(seconds=59))
     response, replayed = store.execute("s", "k", "fp", ok(1), now=T0 + dt.timedelta(seconds=61))
     assert (response.body, replayed) == (1, False)

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kombu.utils.json import dumps as kombu_dumps
 
-from fluxa.errors import BrokerUnavailable, ErrorCode, HashMismatchError, PartlyEnqueued
+from fluxa.errors import BrokerUnavailableError, ErrorCode, HashMismatchError, PartlyEnqueuedError
 from fluxa.events.batch import without_unsent
 from fluxa.events.hashing import legacy_payload_sha256, payload_sha256
 from fluxa.events.ingest import (
@@ -140,7 +140,7 @@ class RefusingPublisher:
 
     def publish(self, task_name, kwargs, *, queue, headers, countdown=None):
         if len(self.sent) >= self.accept:
-            raise BrokerUnavailable("SQS refused the message")
+            raise BrokerUnavailableError("SQS refused the message")
         self.sent.append(kwargs)
         return f"task-{len(self.sent)}"
 
@@ -153,7 +153,7 @@ def ingestor(publisher):
 def test_a_send_that_fails_after_another_names_the_events_that_went():
     events = [prepare(valid_event(payload={"n": n, "pad": "x" * 200})) for n in range(6)]
     publisher = RefusingPublisher(accept=1)
-    with pytest.raises(PartlyEnqueued) as raised:
+    with pytest.raises(PartlyEnqueuedError) as raised:
         ingestor(publisher).enqueue(events, "cid")
     sent = {e["event_id"] for e in publisher.sent[0]["events"]}
     assert raised.value.sent_event_ids == sent and 0 < len(sent) < len(events)
@@ -162,7 +162,7 @@ def test_a_send_that_fails_after_another_names_the_events_that_went():
 
 def test_a_first_send_that_fails_is_the_plain_error_nothing_went():
     events = [prepare(valid_event(payload={"n": n, "pad": "x" * 200})) for n in range(6)]
-    with pytest.raises(BrokerUnavailable):
+    with pytest.raises(BrokerUnavailableError):
         ingestor(RefusingPublisher(accept=0)).enqueue(events, "cid")
 
 
@@ -172,7 +172,7 @@ def test_unsent_items_of_a_batch_are_rejected_with_the_cause_and_the_rest_kept()
         {"index": 1, "status": "rejected", "code": "SchemaValidation", "errors": {"x": ["y"]}},
         {"index": 2, "status": "accepted", "event_id": "b", "payload_sha256": "1" * 64},
     ]
-    after = without_unsent(results, {"a"}, BrokerUnavailable("SQS refused"))
+    after = without_unsent(results, {"a"}, BrokerUnavailableError("SQS refused"))
     assert after[:2] == results[:2]
     assert after[2]["status"] == "rejected" and after[2]["code"] == "BrokerUnavailable"
     assert "send this event again" in after[2]["errors"]["_schema"][0]

@@ -11,7 +11,7 @@ from fluxa.errors import (
     ErrorCode,
     HashMismatchError,
     SchemaValidationError,
-    StorageUnavailable,
+    StorageUnavailableError,
     classify,
 )
 from workers.retry_policy import RetryPolicy
@@ -58,7 +58,7 @@ def test_retries_are_bounded_and_only_for_transient_errors():
         (HashMismatchError("x"), ErrorCode.HASH_MISMATCH, False),
         (SchemaValidationError("x"), ErrorCode.SCHEMA_VALIDATION, False),
         (DBConnectionError("x"), ErrorCode.DB_CONNECTION_ERROR, True),
-        (StorageUnavailable("x"), ErrorCode.STORAGE_UNAVAILABLE, True),
+        (StorageUnavailableError("x"), ErrorCode.STORAGE_UNAVAILABLE, True),
         (KeyError("x"), ErrorCode.UNHANDLED, True),
     ],
 )

@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from fluxa.messages.taskmessage import UndecodableMessage, decode_sqs_body
+from fluxa.errors import MalformedMessageError
+from fluxa.messages.taskmessage import decode_sqs_body
 from fluxa.messages.tasks import CORRELATION_HEADER, DEAD_LETTER_HEADER
 
 
@@ -55,5 +56,5 @@ def test_decodes_plain_and_base64_messages(outer, inner):
 
 @pytest.mark.parametrize("body", ["crashes every worker", json.dumps({"x": 1}), "e30="])
 def test_foreign_bodies_are_undecodable(body):
-    with pytest.raises(UndecodableMessage):
+    with pytest.raises(MalformedMessageError):
         decode_sqs_body(body)

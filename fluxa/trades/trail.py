@@ -1,4 +1,5 @@
-"""The work trail: what a correlation id set in motion beyond events, for `fluxa trace`.
+"""The trail of a trade write (table `work_trail`): what its correlation id set in motion
+beyond the write, for `fluxa trace`. Events have theirs in `fluxa.events.trail`.
 
 A trade write's correlation id leads to its stages: `trade_written` (with the write),
 `stats_marked_stale` (the outbox version it bumped to, same transaction), then one of
