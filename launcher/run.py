@@ -8,7 +8,6 @@ import signal
 import socket
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from types import FrameType
 
@@ -27,6 +26,7 @@ from launcher.environment import (
 from launcher.postgres import EmbeddedPostgres
 from launcher.strict_sqs import STANDALONE_STRICTNESS, StrictSqs
 from launcher.supervisor import Supervisor
+from launcher.waiting import answers, wait_until
 
 DEV_SCOPES = ("fluxa/events.write", "fluxa/events.read")
 
@@ -98,16 +98,11 @@ def worker_argv(queues: list[str], *, concurrency: int, log_level: str) -> list[
 
 
 def _wait_ready(url: str, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.3)
-    return False
+    try:
+        wait_until(lambda: answers(url, below=300), timeout=timeout, interval=0.3, what=url)
+    except AssertionError:
+        return False
+    return True
 
 
 def port_problem(host: str, port: int) -> str | None:

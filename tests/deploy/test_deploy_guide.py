@@ -31,8 +31,8 @@ import boto3
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bench.waiting import wait_until
 from launcher.ports import free_port
+from launcher.waiting import wait_until
 from tests.support.cfn_yaml import load_template
 from tests.support.moto_stack import for_the_emulator, network_for_the_emulator
 

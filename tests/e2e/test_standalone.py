@@ -16,9 +16,9 @@ import psutil
 import pytest
 import requests
 
-from bench.waiting import wait_until
 from launcher.environment import child_environment
 from launcher.ports import free_port
+from launcher.waiting import wait_until
 from tests.support.builders import event_body
 from tests.support.hostile_messages import events_body
 from tests.support.trades import post_upload

@@ -16,8 +16,8 @@ import psutil
 import pytest
 import requests
 
-from bench.waiting import wait_until
 from launcher.ports import free_port
+from launcher.waiting import wait_until
 from tests.e2e.test_standalone import other_shell, ready, start, stop, token
 from tests.faults.ledger import archive_counts, success_counts
 from tests.support.builders import event_body

@@ -19,8 +19,8 @@ import psutil
 import pytest
 import requests
 
-from bench.waiting import wait_until
 from launcher.ports import free_port
+from launcher.waiting import wait_until
 from tests.e2e.test_standalone import other_shell, ready, start, stop, token, worker_of
 from tests.e2e.test_standalone_durability import Sender, kill_everything, worker_log_lines
 from tests.faults.figures import report

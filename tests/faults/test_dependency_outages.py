@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from bench.waiting import wait_until
+from launcher.waiting import wait_until
 from tests.faults.figures import report
 from tests.faults.ledger import dead_lettered_ids, doubles, persisted, rows_of
 from tests.integration.helpers import worker_lines

@@ -11,9 +11,9 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from bench.waiting import wait_until
 from broker.app import make_celery
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
+from launcher.waiting import wait_until
 from tests.faults.figures import report
 from tests.faults.ledger import success_counts
 from tests.integration.helpers import count_rows, rows_for, worker_lines

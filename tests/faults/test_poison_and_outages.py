@@ -10,10 +10,10 @@ import uuid
 import pytest
 
 from api.app import create_app
-from bench.waiting import wait_until
 from broker.app import make_celery
 from fluxa.dlq.letters import DeadLetter, from_sqs
 from fluxa.messages.tasks import CORRELATION_HEADER
+from launcher.waiting import wait_until
 from tests.faults.figures import report
 from tests.integration.helpers import rows_for, wait_for_rows
 from tests.support.builders import event_body, unique_source

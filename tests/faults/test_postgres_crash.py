@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
-from bench.waiting import wait_until
 from fluxa.infra.db import make_engine
 from fluxa.migrations import upgrade
 from launcher.postgres import EmbeddedPostgres
+from launcher.waiting import wait_until
 from tests.faults.figures import report
 from tests.faults.ledger import dead_lettered_ids, doubles, persisted, rows_of
 from tests.integration.helpers import worker_lines

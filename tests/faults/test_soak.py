@@ -25,12 +25,12 @@ import pytest
 from sqlalchemy import text
 
 from api.app import create_app
-from bench.processes import rss_bytes
-from bench.waiting import wait_until
 from fluxa.dlq.letters import DeadLetter, from_sqs
 from fluxa.dlq.operations import replay
 from fluxa.stats.calculator import calculate
 from fluxa.trades import repository as trades_repository
+from launcher.processes import rss_bytes
+from launcher.waiting import wait_until
 from tests.faults.figures import report
 from tests.faults.ledger import doubles, persisted, rows_of
 from tests.support.builders import event_body, unique_source

@@ -7,10 +7,10 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
-from bench.waiting import wait_until
 from cli.main import main
 from fluxa.events.models import events
 from fluxa.messages.taskmessage import TaskMessage
+from launcher.waiting import wait_until
 from tests.support.sqs import receive_all
 
 

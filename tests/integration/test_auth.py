@@ -14,12 +14,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from bench.waiting import wait_until
 from fluxa.auth.dev_issuer import DevIssuer
 from fluxa.auth.jwks import JwksKeyResolver
 from fluxa.auth.revocation import REFRESH_SECONDS, revoke_all
 from fluxa.auth.verifier import LEEWAY_SECONDS, TokenVerifier
 from fluxa.errors import InvalidTokenError
+from launcher.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from bench.waiting import wait_until
 from cli.main import main
+from launcher.waiting import wait_until
 from tests.support.cfn_yaml import load_template
 from tests.support.moto_stack import NOT_IN_THE_EMULATOR, for_the_emulator
 

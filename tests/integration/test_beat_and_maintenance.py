@@ -9,7 +9,6 @@ import uuid
 import pytest
 from sqlalchemy import text, update
 
-from bench.waiting import wait_until
 from broker.app import make_celery
 from fluxa.infra import leases
 from fluxa.infra.db import make_engine, transaction
@@ -18,6 +17,7 @@ from fluxa.stats.models import trade_stats
 from fluxa.stats.relay import StatsRelay
 from fluxa.trades import repository as trades_repository
 from fluxa.trades.images import S3ImageStore, delete_orphans
+from launcher.waiting import wait_until
 from tests.integration.helpers import worker_lines
 from tests.support.trades import trade_body, uploaded_image
 from workers.beat import LeaderElectedScheduler

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.waiting import wait_until
 from launcher.environment import variable
 from launcher.ports import free_port
+from launcher.waiting import wait_until
 from tests.support.builders import event_body
 from tests.support.podman import Podman
 

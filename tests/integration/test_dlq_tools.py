@@ -7,11 +7,11 @@ import uuid
 
 import pytest
 
-from bench.waiting import wait_until
 from broker.app import make_celery
 from fluxa.dlq.operations import peek
 from fluxa.errors import ErrorCode
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
+from launcher.waiting import wait_until
 from tests.integration.helpers import (
     count_rows,
     dead_letters_for,

@@ -7,12 +7,12 @@ import uuid
 
 import pytest
 
-from bench.waiting import wait_until
 from broker.app import make_celery
 from fluxa.errors import ErrorCode
 from fluxa.events.hashing import sha256_hex
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
 from launcher.emulator import RequestRecording
+from launcher.waiting import wait_until
 from tests.integration.helpers import (
     count_rows,
     wait_for_dead_letter,

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from bench.waiting import wait_until
 from fluxa.dlq.envelope import ATTRIBUTE_ERROR_CODE
 from fluxa.errors import MalformedMessageError
 from fluxa.messages.taskmessage import decode_sqs_body
+from launcher.waiting import wait_until
 from tests.faults.figures import report
 from tests.integration.helpers import wait_for_rows
 from tests.support.builders import event_message

@@ -19,7 +19,6 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from api.app import create_app
-from bench.waiting import wait_until
 from broker.app import make_celery
 from cli.main import main
 from fluxa.errors import NotFoundError
@@ -31,6 +30,7 @@ from fluxa.infra.db import transaction
 from fluxa.messages.tasks import TaskName
 from launcher.emulator import RecordedRequest, RequestRecording
 from launcher.environment import child_environment
+from launcher.waiting import wait_until
 from tests.integration.helpers import wait_for_dead_letter, wait_for_rows, worker_lines
 from tests.integration.test_scheduled_jobs import BeatProcess
 from tests.support.aws_iam import access_key, denials, role_statements

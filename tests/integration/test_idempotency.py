@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from bench.waiting import wait_until
 from fluxa.idempotency import (
     IdempotencyConfig,
     PostgresIdempotencyStore,
@@ -17,6 +16,7 @@ from fluxa.idempotency import (
     fingerprint,
 )
 from fluxa.idempotency.models import idempotency_keys
+from launcher.waiting import wait_until
 from tests.integration.helpers import rows_for, wait_for_rows
 from tests.support.builders import event_body, unique_source
 from tests.support.sqs import queue_depth

@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from bench.waiting import wait_until
 from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
 from fluxa.auth.revocation import REFRESH_SECONDS
 from launcher.environment import variable
+from launcher.waiting import wait_until
 from tests.faults.figures import report
 from tests.support.live_api import api_server
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.waiting import wait_until
 from broker.app import make_celery
+from launcher.waiting import wait_until
 from tests.integration.helpers import worker_lines
 from tests.support.poison_tasks import TAKES_ITS_TIME
 from tests.support.sqs import queue_visibility

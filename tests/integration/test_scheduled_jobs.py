@@ -21,7 +21,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
-from bench.waiting import wait_until
 from broker.app import make_celery
 from cli.main import main
 from fluxa.idempotency.models import idempotency_keys
@@ -30,6 +29,7 @@ from fluxa.infra.db import transaction
 from fluxa.messages.tasks import TaskName
 from fluxa.trades.images import S3ImageStore
 from launcher.environment import child_environment
+from launcher.waiting import wait_until
 from tests.support.trades import trade_body, uploaded_image
 from tests.support.worker import WorkerProcess
 from workers.beat import LEASE_NAME, LEASE_TTL

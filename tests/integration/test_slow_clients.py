@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from api.http_protocol import HEAD_SECONDS, MAX_HEAD_BYTES
-from bench.waiting import wait_until
+from launcher.waiting import wait_until
 from tests.faults.figures import report
 from tests.support.builders import event_body
 from tests.support.live_api import api_server

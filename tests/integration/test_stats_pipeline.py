@@ -14,7 +14,6 @@ from fractions import Fraction
 import pytest
 
 from api.app import create_app
-from bench.waiting import wait_until
 from broker.app import make_celery
 from fluxa.errors import ErrorCode
 from fluxa.infra.db import transaction
@@ -24,6 +23,7 @@ from fluxa.stats import repository as stats_repository
 from fluxa.stats.calculator import calculate
 from fluxa.stats.rebuild import rebuild_user, rebuild_users
 from fluxa.trades import repository as trades_repository
+from launcher.waiting import wait_until
 from tests.integration.helpers import fluxa, worker_lines
 from tests.support.sqs import receive_all
 from tests.support.trades import closed_body, trade_body

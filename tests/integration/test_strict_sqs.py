@@ -10,8 +10,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from bench.waiting import wait_until
 from launcher.strict_sqs import Strictness, StrictSqs
+from launcher.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -8,11 +8,10 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.processes import answers
-from bench.waiting import wait_until
 from launcher.environment import child_environment
 from launcher.ports import free_port
 from launcher.run import api_argv
+from launcher.waiting import answers, wait_until
 
 
 @contextlib.contextmanager

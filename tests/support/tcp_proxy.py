@@ -8,7 +8,7 @@ import select
 import socket
 import threading
 
-from bench.waiting import wait_until
+from launcher.waiting import wait_until
 
 
 class TcpProxy:

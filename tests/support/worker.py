@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.waiting import wait_until
 from launcher.run import worker_argv
+from launcher.waiting import wait_until
 
 #: What Celery prints itself (not through logging) in a quiet worker.
 CELERY_NOTICES = {"worker: Warm shutdown (MainProcess)", "worker: Cold shutdown (MainProcess)"}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bench.waiting import wait_until
 from broker.message_leases import Held, LeaseKeeper, Renewal, failures, renewal_interval, renewals
+from launcher.waiting import wait_until
 
 INPUT = "https://sqs/input"
 STATS = "https://sqs/stats"

@@ -6,9 +6,9 @@ import socket
 import sys
 import time
 
-from bench.waiting import wait_until
 from launcher.run import run_standalone
 from launcher.supervisor import STABLE_SECONDS, Supervisor, restart_delay
+from launcher.waiting import wait_until
 
 
 def test_restart_delay_doubles_and_is_capped():

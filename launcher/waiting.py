@@ -1,8 +1,11 @@
-"""Await conditions instead of sleeping."""
+"""Awaiting conditions instead of sleeping: a server that answers, anything that comes
+true (the standalone's start-up, the benchmarks and the tests alike)."""
 
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,3 +24,14 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
         time.sleep(interval)
+
+
+def answers(url: str, *, below: int = 500) -> bool:
+    """Whether `url` answers with a status below `below` (refused or silent: not yet)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status < below
+    except urllib.error.HTTPError as exc:
+        return exc.code < below
+    except OSError:
+        return False
