@@ -6,16 +6,13 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from fluxa.dlq.claims import refresh_claims
 from fluxa.dlq.envelope import is_replayable
 from fluxa.dlq.letters import UNDECODABLE, DeadLetter, from_sqs, with_replay_mark
-from fluxa.infra.queue_reader import QueueRead, read_batches, start_read
+from fluxa.infra.queue_reader import QueueRead, read_batches, read_each_once, show, start_read
 from fluxa.infra.storage import S3ObjectStore
 
 #: How long a tool hides what it has read. A DLQ has no consumer, so a long hide harms
@@ -39,28 +36,14 @@ def peek(sqs: Any, url: str, limit: int | None = None) -> Inspection:
     poll that samples too few servers never passes for an empty DLQ.
     """
     read = start_read(sqs, url)
-    letters: dict[str, DeadLetter] = {}
-    limited = False
+    received: dict[str, dict[str, Any]] = {}
     try:
-        for batch in read_batches(sqs, url, read, hide_seconds=HIDE_SECONDS):
-            for raw in batch:
-                letters[raw["MessageId"]] = from_sqs(raw)  # the newest handle of a duplicate
-            if limit is not None and len(letters) >= limit:
-                limited = True
-                break
+        limited = read_each_once(sqs, url, read, received, hide_seconds=HIDE_SECONDS, limit=limit)
     finally:
-        for letter in letters.values():
-            _show(sqs, url, letter.receipt_handle)
-    kept = list(letters.values())
-    return Inspection(kept[:limit] if limit is not None else kept, read, limited)
-
-
-def _show(sqs: Any, url: str, receipt_handle: str) -> None:
-    """Make a hidden message visible again (a handle SQS no longer knows is ignored)."""
-    with suppress(ClientError):
-        sqs.change_message_visibility(
-            QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=0
-        )
+        for raw in received.values():
+            show(sqs, url, raw["ReceiptHandle"])
+    letters = [from_sqs(raw) for raw in received.values()]
+    return Inspection(letters[:limit] if limit is not None else letters, read, limited)
 
 
 @dataclass
@@ -139,7 +122,7 @@ def replay(
                 on_progress(report)
     finally:
         for handle in held.values():
-            _show(sqs, dlq_url, handle)
+            show(sqs, dlq_url, handle)
     return report
 
 

@@ -1,63 +1,33 @@
 """Processing a task message of events: verify, archive to S3, persist once.
 
-Effects are idempotent: archives are content-addressed, rows are inserted with
-`ON CONFLICT DO NOTHING`, and events already persisted are neither archived nor
-inserted again, so a redelivered, retried or replayed message changes nothing.
+What is checked lives in `fluxa.events.checks`, what is written in `fluxa.events.writes`;
+this module does the I/O. Effects are idempotent: archives are content-addressed, rows
+are inserted with `ON CONFLICT DO NOTHING`, and events already persisted are neither
+archived nor inserted again, so a redelivered, retried or replayed message changes nothing.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from fluxa.errors import (
     DBConnectionError,
-    FluxaError,
     HashMismatchError,
     NotFoundError,
     PayloadMissingError,
-    SchemaValidationError,
 )
 from fluxa.events import repository, trail
-from fluxa.events.archive import Archive, build_archive, kept_claim_key
-from fluxa.events.hashing import canonical_matching, sha256_hex
-from fluxa.events.schemas import EventMessageSchema
+from fluxa.events.checks import CheckedEvent, RejectedEvent, partition, verify_hash
 from fluxa.events.trail import Delivery
+from fluxa.events.writes import ObjectsToWrite, event_row, objects_to_write
 from fluxa.infra.db import transaction, translated_errors
 from fluxa.infra.storage import S3ObjectStore
-
-_message_schema = EventMessageSchema()
-
-
-@dataclass(frozen=True)
-class RejectedEvent:
-    """An event that can never be processed as sent, with the reason."""
-
-    raw: Any
-    error: FluxaError
-
-    @property
-    def event_id(self) -> str | None:
-        return self.raw.get("event_id") if isinstance(self.raw, dict) else None
-
-
-@dataclass(frozen=True)
-class CheckedEvent:
-    """A schema-valid event message; `canonical` is None until a claim-checked payload is read."""
-
-    message: dict[str, Any]
-    canonical: bytes | None
-
-    @property
-    def event_id(self) -> str:
-        return self.message["event_id"]
 
 
 @dataclass
@@ -67,55 +37,6 @@ class ProcessResult:
     inserted: list[CheckedEvent] = field(default_factory=list)
     already_present: list[str] = field(default_factory=list)
     rejected: list[RejectedEvent] = field(default_factory=list)
-
-
-def check_event(raw: Any) -> CheckedEvent:
-    """Re-validate one event message and verify an inline payload's hash.
-
-    Raises `SchemaValidationError` or `HashMismatchError`.
-    """
-    if not isinstance(raw, dict):
-        raise SchemaValidationError(
-            "event is not an object", details={"_schema": ["Not an object."]}
-        )
-    try:
-        message = _message_schema.load(raw)
-    except ValidationError as exc:
-        raise SchemaValidationError("event fails its schema", details=exc.messages_dict) from exc
-    canonical = None
-    if message["payload"] is not None:
-        # RFC 8785, or the form of a message enqueued before it (fluxa.events.hashing).
-        canonical = canonical_matching(message["payload"], message["payload_sha256"])
-        if canonical is None:
-            raise HashMismatchError(
-                f"payload does not hash to the declared {message['payload_sha256']}",
-                details={"payload_sha256": ["Does not match the payload."]},
-            )
-    return CheckedEvent(message=message, canonical=canonical)
-
-
-def verify_hash(canonical: bytes, expected: str) -> None:
-    """Raise `HashMismatchError` unless `canonical` hashes to `expected`."""
-    actual = sha256_hex(canonical)
-    if actual != expected.lower():
-        raise HashMismatchError(
-            f"payload hash {actual} does not match declared {expected}",
-            details={"payload_sha256": ["Does not match the payload."]},
-        )
-
-
-def partition(raw_events: Sequence[Any]) -> tuple[list[CheckedEvent], list[RejectedEvent]]:
-    """Split a message's events into checked ones (first of each id) and rejected ones."""
-    checked: dict[str, CheckedEvent] = {}
-    rejected: list[RejectedEvent] = []
-    for raw in raw_events:
-        try:
-            event = check_event(raw)
-        except (SchemaValidationError, HashMismatchError) as exc:
-            rejected.append(RejectedEvent(raw, exc))
-            continue
-        checked.setdefault(event.event_id, event)
-    return list(checked.values()), rejected
 
 
 class EventProcessor:
@@ -142,8 +63,8 @@ class EventProcessor:
         fresh = self._load_claimed_payloads(fresh, result.rejected)
         if not fresh:
             return result
-        objects = _objects_to_write(fresh)
-        rows = [_row(event, delivery, *objects.positions[event.event_id]) for event in fresh]
+        objects = objects_to_write(fresh)
+        rows = [event_row(event, delivery, *objects.positions[event.event_id]) for event in fresh]
         inserted_ids = self._store_and_insert(objects, fresh, rows, delivery)
         result.inserted = [e for e in fresh if e.event_id in inserted_ids]
         result.already_present += sorted(
@@ -223,59 +144,3 @@ class EventProcessor:
                 continue
             loaded.append(CheckedEvent(event.message, canonical))
         return loaded
-
-
-@dataclass(frozen=True)
-class ObjectsToWrite:
-    """The S3 writes one message's fresh events need, and where each payload will be.
-
-    Inline payloads share one archive object. A claim-checked payload is copied from
-    `claims/` (in transit, expired by a lifecycle rule) to `archive/` (kept with the
-    rows): a row never names an object that a lifecycle rule may expire while it is kept.
-    """
-
-    archive: Archive | None
-    kept_claims: list[tuple[str, str]]  # (claim key, kept key)
-    positions: dict[str, tuple[str, int]]  # event id → (key, offset)
-
-    def __bool__(self) -> bool:
-        return self.archive is not None or bool(self.kept_claims)
-
-
-def _objects_to_write(events: list[CheckedEvent]) -> ObjectsToWrite:
-    """The archive of `events`' inline payloads, and a kept copy of each claimed one."""
-    inline = [e for e in events if e.message["payload_ref"] is None]
-    positions: dict[str, tuple[str, int]] = {}
-    archive = None
-    if inline:
-        day = min(e.message["accepted_at"] for e in inline).astimezone(dt.UTC).date()
-        archive = build_archive([(e.event_id, e.canonical or b"") for e in inline], day)
-        positions = {entry.event_id: (archive.key, entry.offset) for entry in archive.entries}
-    kept_claims = []
-    for event in events:
-        ref = event.message["payload_ref"]
-        if ref is not None:
-            day = event.message["accepted_at"].astimezone(dt.UTC).date()
-            kept = kept_claim_key(event.message["payload_sha256"].lower(), day)
-            kept_claims.append((ref["key"], kept))
-            positions[event.event_id] = (kept, 0)
-    return ObjectsToWrite(archive, kept_claims, positions)
-
-
-def _row(event: CheckedEvent, delivery: Delivery, archive_key: str, offset: int) -> dict[str, Any]:
-    message = event.message
-    return {
-        "event_id": message["event_id"],
-        "type": message["type"],
-        "source": message["source"],
-        "occurred_at": message["occurred_at"],
-        "accepted_at": message["accepted_at"],
-        "status": "processed",
-        "payload_sha256": message["payload_sha256"].lower(),
-        "payload_size": len(event.canonical or b""),
-        "archive_key": archive_key,
-        "archive_offset": offset,
-        "correlation_id": message["correlation_id"],
-        "enqueued_at": delivery.enqueued_at,
-        "task_id": delivery.task_id,
-    }

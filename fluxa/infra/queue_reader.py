@@ -13,8 +13,11 @@ the caller does with each batch (delete it, or make it visible again) is the cal
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from fluxa.infra.queues import QueueCounts, queue_counts
 
@@ -91,3 +94,37 @@ def read_batches(
 def start_read(sqs: Any, url: str) -> QueueRead:
     """A read of `url`, with SQS's counts taken before its first receive."""
     return QueueRead(counts_at_start=queue_counts(sqs, url))
+
+
+def read_each_once(
+    sqs: Any,
+    url: str,
+    read: QueueRead,
+    received: dict[str, dict[str, Any]],
+    *,
+    hide_seconds: int,
+    limit: int | None = None,
+    wait_seconds: int = WAIT_SECONDS,
+    patience: int = PATIENCE,
+) -> bool:
+    """Fill `received` (message id → message) with every message of the queue, each once:
+    a duplicate delivery replaces the first with its newer receipt handle. Reads as
+    `read_batches` does, or until `limit` messages; returns whether the limit stopped it.
+    What it hid stays in `received` even when a receive fails midway, for the caller to
+    delete or `show` again."""
+    for batch in read_batches(
+        sqs, url, read, hide_seconds=hide_seconds, wait_seconds=wait_seconds, patience=patience
+    ):
+        for raw in batch:
+            received[raw["MessageId"]] = raw
+        if limit is not None and len(received) >= limit:
+            return True
+    return False
+
+
+def show(sqs: Any, url: str, receipt_handle: str) -> None:
+    """Make a hidden message visible again (a handle SQS no longer knows is ignored)."""
+    with suppress(ClientError):
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=0
+        )

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fluxa.errors import MalformedMessageError
-from fluxa.infra.queue_reader import read_batches, start_read
+from fluxa.infra.queue_reader import read_each_once, show, start_read
 from fluxa.messages.taskmessage import TaskMessage, decode_sqs_body
 
 
@@ -23,18 +23,14 @@ def receive_raw(
     """
     received: dict[str, dict[str, Any]] = {}
     read = start_read(sqs, url)
-    for batch in read_batches(sqs, url, read, hide_seconds=20, wait_seconds=0, patience=40):
-        for raw in batch:
-            received[raw["MessageId"]] = raw  # a duplicate delivery: its newest handle
+    read_each_once(sqs, url, read, received, hide_seconds=20, wait_seconds=0, patience=40)
     for raw in received.values():
         handle = raw["ReceiptHandle"]
-        with contextlib.suppress(sqs.exceptions.ClientError):  # a handle SQS no longer knows
-            if delete is True or (callable(delete) and delete(raw)):
+        if delete is True or (callable(delete) and delete(raw)):
+            with contextlib.suppress(sqs.exceptions.ClientError):  # a handle SQS forgot
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
-            else:
-                sqs.change_message_visibility(
-                    QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
-                )
+        else:
+            show(sqs, url, handle)
     return list(received.values())
 
 

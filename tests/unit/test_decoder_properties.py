@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from fluxa.errors import HashMismatchError, MalformedMessageError, SchemaValidationError
+from fluxa.events.checks import check_event
 from fluxa.events.hashing import NotCanonicalizableError, canonical_of
-from fluxa.events.processor import check_event
 from fluxa.events.schemas import EventSchema
 from fluxa.messages.taskmessage import check_sqs_body, decode_sqs_body
 from fluxa.messages.tasks import TaskName

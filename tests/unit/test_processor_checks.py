@@ -2,8 +2,8 @@ import pytest
 
 from fluxa.canonical import sha256_hex, sorted_json
 from fluxa.errors import ErrorCode, HashMismatchError, SchemaValidationError
+from fluxa.events.checks import check_event, partition
 from fluxa.events.hashing import legacy_payload_sha256
-from fluxa.events.processor import check_event, partition
 from tests.support.builders import event_message
 
 
