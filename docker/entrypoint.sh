@@ -8,9 +8,9 @@ if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
   rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 fi
 
-# FLUXA_WORKER_QUEUES picks the queues of one kind of worker (deploy/aws runs event and
-# stats workers apart, each scaled on its own backlog); by default a worker takes all.
-queues="${FLUXA_WORKER_QUEUES:-${FLUXA_INPUT_QUEUE:-Fluxa-InputQueue},${FLUXA_STATS_QUEUE:-Fluxa-StatsQueue},${FLUXA_MAINTENANCE_QUEUE:-Fluxa-MaintenanceQueue}}"
+# A worker takes every queue, unless `worker QUEUES` names those of one kind of worker
+# (deploy/aws runs event and stats workers apart, each scaled on its own backlog).
+queues="${FLUXA_INPUT_QUEUE:-Fluxa-InputQueue},${FLUXA_STATS_QUEUE:-Fluxa-StatsQueue},${FLUXA_MAINTENANCE_QUEUE:-Fluxa-MaintenanceQueue}"
 
 case "${1:-api}" in
   api)
@@ -19,6 +19,7 @@ case "${1:-api}" in
     ;;
   worker)
     shift
+    if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then queues=$1; shift; fi
     exec celery -A workers.worker worker --queues "$queues" --concurrency "${WORKER_CONCURRENCY:-2}" \
       --without-heartbeat --without-gossip --without-mingle --loglevel "${FLUXA_LOG_LEVEL}" "$@"
     ;;

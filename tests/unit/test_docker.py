@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import tomllib
 from dataclasses import fields
 from pathlib import Path
 
+import pytest
 import yaml
 
 from config import Settings, load_settings
@@ -43,6 +46,29 @@ def test_worker_queues_default_to_the_settings_queues():
     line = next(line for line in ENTRYPOINT.splitlines() if line.startswith("queues="))
     defaults = re.findall(r":-([\w-]+)\}", line)
     assert defaults == source_queues(Settings())
+
+
+ALL_QUEUES = "Fluxa-InputQueue,Fluxa-StatsQueue,Fluxa-MaintenanceQueue"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "queues", "passed_on"),
+    [
+        (["worker"], ALL_QUEUES, []),
+        (["worker", "A,B", "--autoscale", "4,1"], "A,B", ["--autoscale", "4,1"]),
+        (["worker", "--autoscale", "4,1"], ALL_QUEUES, ["--autoscale", "4,1"]),
+    ],
+)
+def test_a_worker_takes_the_queues_its_command_names(tmp_path, arguments, queues, passed_on):
+    """The entrypoint run for real, with a `celery` that prints what it was given."""
+    (tmp_path / "celery").write_text('#!/bin/sh\necho "$@"\n')
+    (tmp_path / "celery").chmod(0o755)
+    env = {"PATH": f"{tmp_path}:{os.environ['PATH']}", "FLUXA_LOG_LEVEL": "INFO"}
+    ran = subprocess.run(["sh", ROOT / "docker/entrypoint.sh", *arguments], env=env,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    given = ran.stdout.split()
+    assert given[given.index("--queues") + 1] == queues
+    assert given[len(given) - len(passed_on) :] == passed_on
 
 
 def test_image_copies_every_package():
