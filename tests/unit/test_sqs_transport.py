@@ -1,4 +1,4 @@
-"""Acknowledgements deleted in batches (workers/sqs_transport.py), on kombu's real channel
+"""Acknowledgements deleted in batches (broker/sqs_transport.py), on kombu's real channel
 with the SQS client and the event loop replaced (the worker-level proof is in
 tests/integration/test_event_pipeline.py)."""
 
