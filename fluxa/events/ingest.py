@@ -185,7 +185,7 @@ class EventIngestor:
 
         Raises `StorageUnavailable` or `BrokerUnavailable` when nothing was sent: every
         event of this call is then not accepted. When a send fails after others went,
-        raises `PartlyEnqueued` naming the events that were sent.
+        raises `PartlyEnqueuedError` naming the events that were sent.
         """
         ready = []
         for event in events:

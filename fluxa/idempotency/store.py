@@ -36,7 +36,7 @@ class IdempotencyStore(ABC):
         """Run `operation` under the key, or replay the stored response.
 
         Returns the response and whether it was replayed. Raises
-        `IdempotencyKeyMismatch` (other body) or `IdempotencyKeyInFlight`. If
+        `IdempotencyKeyMismatchError` (other body) or `IdempotencyKeyInFlightError`. If
         `operation` raises, the key is released so that a retry can run.
         """
         now = now or utcnow()

@@ -112,7 +112,7 @@ def _check_string(text: str, limits: JsonLimits, path: tuple[Any, ...] | None) -
 
 
 def check_structure(value: Any, limits: JsonLimits, *, field: str = "") -> None:
-    """Raise `JsonLimitExceeded` unless decoded JSON `value` is within `limits`.
+    """Raise `JsonLimitExceededError` unless decoded JSON `value` is within `limits`.
 
     Iterative, so it is safe on any depth. `field` prefixes the path it reports.
     """
