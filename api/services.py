@@ -34,6 +34,10 @@ class ApiServices:
 
     settings: Settings
     engine: Engine
+    #: Where event queries read: the reader (FLUXA_DATABASE_READER_URL), else `engine`.
+    #: Everything else reads the writer: trades and stats must see the client's own
+    #: writes, and sign-outs and idempotency keys must be current (docs/events.md).
+    reader_engine: Engine
     payload_store: S3ObjectStore
     publisher: TaskPublisher
     ingestor: CoalescingIngestor
@@ -57,6 +61,7 @@ def build_services(
     """Create clients and use cases; connections are opened lazily, on first use."""
     settings.require("database_url", "broker_url")
     engine = make_engine(settings.database_url)
+    reader = make_engine(settings.database_reader_url) if settings.database_reader_url else engine
     s3 = s3_client(settings)
     store = S3ObjectStore(s3, settings.payload_bucket)
     images = S3ImageStore(s3, settings.image_bucket)
@@ -69,13 +74,14 @@ def build_services(
     return ApiServices(
         settings=settings,
         engine=engine,
+        reader_engine=reader,
         payload_store=store,
         publisher=publisher,
         ingestor=CoalescingIngestor(
             EventIngestor(publisher, store, queue=settings.input_queue, limits=limits),
             linger_seconds=settings.ingest_linger_seconds,
         ),
-        event_queries=EventQueries(engine, store),
+        event_queries=EventQueries(reader, store),
         idempotency=PostgresIdempotencyStore(engine, IdempotencyConfig.from_settings(settings)),
         trades=TradeService(engine, images, relay),
         stats_relay=relay,

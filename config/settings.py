@@ -138,6 +138,8 @@ class Settings:
     database_url: str | None = _env("FLUXA_DATABASE_URL", parse=_database_url)
     # Injected apart from the URL by the platform's secret store (ECS from Secrets Manager).
     database_password: str | None = _env("FLUXA_DATABASE_PASSWORD")
+    #: A read replica (or Aurora reader) for the event queries; unset: they read the writer.
+    database_reader_url: str | None = _env("FLUXA_DATABASE_READER_URL", parse=_database_url)
     broker_url: str | None = _env("FLUXA_BROKER_URL", parse=_broker_url)
     aws_endpoint_url: str | None = _env("FLUXA_AWS_ENDPOINT_URL", parse=_http_url)
     # Per-service overrides, for emulators that serve only one of SQS and S3.
@@ -307,6 +309,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     if problems:
         raise SettingsError("invalid setting: " + "; ".join(problems))
     values.update(overrides)
-    if values.get("database_url") and values.get("database_password"):
-        values["database_url"] = with_password(values["database_url"], values["database_password"])
+    if values.get("database_password"):
+        for url in ("database_url", "database_reader_url"):  # a replica has the same users
+            if values.get(url):
+                values[url] = with_password(values[url], values["database_password"])
     return Settings(**values)

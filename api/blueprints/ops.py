@@ -34,6 +34,12 @@ def _database(services: ApiServices) -> None:
             raise RuntimeError("migrations are not at head: run fluxa db upgrade")
 
 
+def _database_reader(services: ApiServices) -> None:
+    if services.reader_engine is not services.engine:
+        with services.reader_engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+
 #: A key never written, read to see S3 answer: under `archive/`, which the API may read
 #: (its 404 needs s3:ListBucket too, which the API has for the same reason: PayloadMissing).
 PROBE_KEY = "archive/readyz-probe"
@@ -50,7 +56,12 @@ def _broker(services: ApiServices) -> None:
         services.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
 
 
-_CHECKS = {"database": _database, "storage": _storage, "broker": _broker}
+_CHECKS = {
+    "database": _database,
+    "database_reader": _database_reader,  # "ok" too where the writer serves the reads
+    "storage": _storage,
+    "broker": _broker,
+}
 #: The checks whose failure makes the process unready (503); the others degrade it.
 _ESSENTIAL = frozenset({"broker"})
 

@@ -69,18 +69,17 @@ def stack(emulator):
     return name, clients, physical
 
 
+#: Options the fixture's parameters leave off: their resources are rightly absent.
+LEFT_OFF = {"HasDatabaseReader"}
+
+
 def test_moto_creates_everything_but_the_types_it_lacks(stack):
     _, _, physical = stack
-    template = load_template(TEMPLATE)
+    resources = load_template(TEMPLATE)["Resources"]
     missing = {
-        template["Resources"][name]["Type"]
-        for name in template["Resources"]
-        if name not in physical and "Condition" not in template["Resources"][name]
-    }
-    missing |= {
-        template["Resources"][name]["Type"]
-        for name in template["Resources"]
-        if "Condition" in template["Resources"][name] and name not in physical
+        resource["Type"]
+        for name, resource in resources.items()
+        if name not in physical and resource.get("Condition") not in LEFT_OFF
     }
     assert missing <= NOT_IN_THE_EMULATOR
     assert "AWS::SQS::Queue" not in missing and "AWS::ECS::Service" not in missing
