@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,6 +21,7 @@ from fluxa.errors import (
 )
 from fluxa.events.archive import claim_key
 from fluxa.events.hashing import canonical_of, legacy_payload_sha256, sha256_hex
+from fluxa.events.ids import new_event_id
 from fluxa.infra.storage import S3ObjectStore
 from fluxa.messages.tasks import CORRELATION_HEADER, ENQUEUED_AT_HEADER, TaskName, TaskPublisher
 
@@ -96,7 +96,7 @@ def prepare_event(
             details={"payload_sha256": [_mismatch(digest, is_legacy)]},
         )
     message = {
-        "event_id": event.get("event_id") or str(uuid.uuid4()),
+        "event_id": event.get("event_id") or new_event_id(),
         "type": event["type"],
         "source": event["source"],
         "occurred_at": event["occurred_at"].isoformat(),
