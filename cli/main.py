@@ -12,6 +12,7 @@ from cli.serve import serve
 from cli.setup import db, setup
 from cli.standalone import standalone, token
 from cli.stats import stats
+from cli.users import users
 from fluxa.errors import FluxaError
 
 
@@ -33,5 +34,6 @@ def main() -> None:
 
 for command in (
     setup, db, serve, standalone, token, stats, events, dlq, trace, alarms_now, worker_ready,
+    users,
 ):  # fmt: skip
     main.add_command(command)

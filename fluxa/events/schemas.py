@@ -41,7 +41,9 @@ class EventSchema(CompiledLoad, Schema):
 
     event_id = fields.String(
         validate=FullMatch(EVENT_ID_PATTERN, error="Must be 1-128 characters [A-Za-z0-9._:-]."),
-        metadata={"description": "Client-chosen id; generated (a time-ordered UUIDv7) when absent."},
+        metadata={
+            "description": "Client-chosen id; generated (a time-ordered UUIDv7) when absent."
+        },
     )
     type = fields.String(
         required=True,

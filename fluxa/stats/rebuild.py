@@ -74,7 +74,9 @@ def _rebuild_locked(conn: Connection, users: list[str]) -> list[RebuildOutcome]:
     with conn.execution_options(isolation_level="REPEATABLE READ").begin():
         versions = outbox.current_versions(conn, users)
         stored = stats_repository.watermarks(conn, users)
-        due = [u for u in users if u not in stored or stored[u] < versions.get(u, 0)]
+        # No outbox mark: the user never wrote a trade, or was erased; a rebuild queued
+        # before an erasure must not bring their stats back.
+        due = [u for u in users if u in versions and (u not in stored or stored[u] < versions[u])]
         computed = figures_by_user(conn, due) if due else {}
         rows = [
             {
@@ -90,6 +92,6 @@ def _rebuild_locked(conn: Connection, users: list[str]) -> list[RebuildOutcome]:
     return [
         RebuildOutcome(u, versions.get(u, 0), rebuilt=u in saved)
         if u in due
-        else RebuildOutcome(u, stored[u], rebuilt=False)
+        else RebuildOutcome(u, stored.get(u, 0), rebuilt=False)
         for u in users
     ]

@@ -28,9 +28,14 @@ class ImageUpload:
     expires_in: int
 
 
+def user_prefix(user_id: str) -> str:
+    """Every image of a user lives under this prefix (erasure deletes by it)."""
+    return f"users/{quote(user_id, safe='')}/"
+
+
 def key_prefix(user_id: str, trade_id: str) -> str:
     """Every image of a trade lives under this prefix (so keys prove their owner)."""
-    return f"users/{quote(user_id, safe='')}/trades/{trade_id}/"
+    return f"{user_prefix(user_id)}trades/{trade_id}/"
 
 
 def image_key(user_id: str, trade_id: str, content_type: str, size: int) -> str:
@@ -105,12 +110,21 @@ class S3ImageStore:
 
     def pages_older_than(self, cutoff: dt.datetime, page_size: int = 1000) -> Iterator[list[str]]:
         """Keys of image objects last written before `cutoff`, a page at a time."""
+        return self._pages("users/", lambda o: o["LastModified"] < cutoff, page_size)
+
+    def pages_under(self, prefix: str, page_size: int = 1000) -> Iterator[list[str]]:
+        """Keys of the image objects under `prefix`, a page at a time."""
+        return self._pages(prefix, lambda _: True, page_size)
+
+    def _pages(
+        self, prefix: str, wanted: Callable[[dict[str, Any]], bool], page_size: int
+    ) -> Iterator[list[str]]:
         paginator = self._client.get_paginator("list_objects_v2")
-        with translated("list", "users/"):
+        with translated("list", prefix):
             for page in paginator.paginate(
-                Bucket=self.bucket, Prefix="users/", PaginationConfig={"PageSize": page_size}
+                Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
             ):
-                keys = [o["Key"] for o in page.get("Contents", []) if o["LastModified"] < cutoff]
+                keys = [o["Key"] for o in page.get("Contents", []) if wanted(o)]
                 if keys:
                     yield keys
 

@@ -1,0 +1,1 @@
+"""What Fluxa keeps about one journal user, across trades and stats: erasure."""
