@@ -37,7 +37,7 @@ from tests.support.aws_iam import access_key, denials, role_statements
 from tests.support.builders import event_body, event_message, pre_claims_row
 from tests.support.cfn_yaml import load_template
 from tests.support.sqs import empty
-from tests.support.trades import post_upload, trade_body
+from tests.support.trades import post_upload, trade_body, uploaded_image
 from tests.support.worker import WorkerProcess
 from workers.beat import LEASE_NAME
 from workers.schedule import beat_schedule
@@ -228,12 +228,29 @@ def pre_claims_event(engine, s3, settings) -> str:
     return row["event_id"]
 
 
+@pytest.fixture
+def journal_user(client, auth) -> str:
+    """A user with a trade and an image, for `fluxa users erase`."""
+    user = f"iam-erase-{uuid.uuid4().hex[:8]}"
+    trade = client.post("/v1/trades", json=trade_body(), headers=auth(user)).get_json()
+    uploaded_image(client, auth, user, trade["id"])
+    return user
+
+
 def test_the_operator_role_grants_the_runbooks_commands(
-    monkeypatch, environ, names, recording, s3, engine, replayable_dead_letter, pre_claims_event
+    monkeypatch,
+    environ,
+    names,
+    recording,
+    s3,
+    engine,
+    replayable_dead_letter,
+    pre_claims_event,
+    journal_user,
 ):
     """The runbook's commands and the upgrade's `events keep-claims`, as the operator task
     runs them: inspect, replay (for real: the letter goes back with its claim refreshed and
-    is processed), trace, alarms, a stats rebuild."""
+    is processed), trace, alarms, a stats rebuild, a user's erasure (images included)."""
     as_role(monkeypatch, "OperatorTaskRole")
     event_id = replayable_dead_letter
     for command in (
@@ -246,6 +263,7 @@ def test_the_operator_role_grants_the_runbooks_commands(
         ["stats", "rebuild", "--user", f"iam-operator-{uuid.uuid4().hex[:6]}"],
         ["events", "keep-claims", "--dry-run"],
         ["events", "keep-claims"],
+        ["users", "erase", "--user", journal_user],
     ):
         result = CliRunner(env=environ).invoke(main, command, catch_exceptions=False)
         assert result.exit_code in (0, 1), result.output  # 1: a DLQ not drained, an alarm

@@ -43,6 +43,8 @@ class Need:
     action: str
     resource: str
     why: str = ""
+    #: The request's condition keys a policy may test (`s3:prefix` of a listing).
+    context: tuple[tuple[str, str], ...] = ()
 
 
 def access_key(request: RecordedRequest) -> str | None:
@@ -96,7 +98,8 @@ def _s3_needs(request: RecordedRequest, missing: Callable[[str, str], bool]) -> 
             keys = re.findall(rb"<Key>([^<]+)</Key>", request.body)
             return [Need("s3:DeleteObject", bucket_arn(bucket, k.decode()), what) for k in keys]
         if request.method in ("GET", "HEAD") and not set(query) - _LIST_PARAMETERS:
-            return [Need("s3:ListBucket", bucket_arn(bucket), what)]
+            prefix = (query.get("prefix") or [""])[0]
+            return [Need("s3:ListBucket", bucket_arn(bucket), what, (("s3:prefix", prefix),))]
         return [
             Need(f"s3:{request.method}Bucket?{'&'.join(sorted(query))}", bucket_arn(bucket), what)
         ]
@@ -135,13 +138,30 @@ def allowed(statements: Iterable[Mapping[str, Any]], need: Need) -> bool:
     """Whether the policy's statements allow `need` (an explicit Deny wins)."""
     verdict = False
     for statement in statements:
-        if _matches(statement.get("Action"), need.action, fold=True) and _matches(
-            statement.get("Resource"), need.resource, fold=False
+        if (
+            _matches(statement.get("Action"), need.action, fold=True)
+            and _matches(statement.get("Resource"), need.resource, fold=False)
+            and _conditions_hold(statement.get("Condition", {}), dict(need.context))
         ):
             if statement.get("Effect") == "Deny":
                 return False
             verdict = True
     return verdict
+
+
+def _conditions_hold(conditions: Mapping[str, Mapping[str, Any]], context: dict[str, str]) -> bool:
+    """StringLike and StringEquals on the request's keys; a key the request lacks fails its
+    condition, as in AWS. Any other operator is not understood here: it fails too."""
+    for operator, tests in conditions.items():
+        for key, expected in tests.items():
+            value = context.get(key)
+            if value is None or operator not in ("StringLike", "StringEquals"):
+                return False
+            patterns = [expected] if isinstance(expected, str) else list(expected)
+            like = operator == "StringLike"  # * and ? are wildcards
+            if not (_matches(patterns, value, fold=False) if like else value in patterns):
+                return False
+    return True
 
 
 def _matches(patterns: Any, value: str, *, fold: bool) -> bool:

@@ -68,3 +68,17 @@ def test_allowed_matches_wildcards_and_a_deny_wins():
     assert not allowed(statements, Need("s3:GetObject", bucket_arn("b", "claims/x")))
     assert allowed(statements, Need("SQS:SendMessage", queue_arn("Fluxa-DLQ")))
     assert not allowed(statements, Need("sqs:PurgeQueue", queue_arn("Fluxa-DLQ")))
+
+
+def test_a_listing_is_allowed_only_under_the_prefix_a_condition_names():
+    statements = [{
+        "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn("images"),
+        "Condition": {"StringLike": {"s3:prefix": "users/*"}},
+    }]  # fmt: skip
+    (under,) = needs(s3("GET", "/images?list-type=2&prefix=users%2Fu1%2F"), never_missing)
+    (outside,) = needs(s3("GET", "/images?list-type=2&prefix=archive%2F"), never_missing)
+    (bare,) = needs(s3("GET", "/images?list-type=2"), never_missing)
+    assert allowed(statements, under)
+    assert not allowed(statements, outside) and not allowed(statements, bare)
+    missing_key = Need("s3:ListBucket", bucket_arn("images"), "HEAD of a missing key")
+    assert not allowed(statements, missing_key)  # no s3:prefix in that request: fails
