@@ -198,6 +198,8 @@ class Settings:
         parse=_positive_float,
         formerly="FLUXA_STATS_DEBOUNCE_SECONDS",
     )
+    #: Days the event and trade-write trails (what `fluxa trace` reads) are kept.
+    trail_retention_days: int = _env("FLUXA_TRAIL_RETENTION_DAYS", 30, parse=_positive_int)
     stats_sweep_seconds: int = _env("FLUXA_STATS_SWEEP_SECONDS", 60, parse=_positive_int)
     image_orphan_grace_seconds: int = _env(
         "FLUXA_IMAGE_ORPHAN_GRACE_SECONDS", 24 * 3600, parse=_positive_int

@@ -30,6 +30,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": crontab(minute=30, hour=3),
             "options": maintenance,
         },
+        "purge-old-trails": {
+            "task": TaskName.PURGE_TRAILS,
+            "schedule": crontab(minute=40, hour=4),
+            "options": maintenance,
+        },
         "purge-expired-idempotency-keys": {
             "task": TaskName.PURGE_IDEMPOTENCY_KEYS,
             "schedule": crontab(minute=17),

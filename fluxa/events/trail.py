@@ -48,6 +48,7 @@ event_trail = Table(
     UniqueConstraint("event_id", "stage", "at", name="event_trail_once"),
     Index("event_trail_correlation_id", "correlation_id"),
     Index("event_trail_stage_at", "stage", "at"),
+    Index("event_trail_at", "at"),  # purged by age (fluxa.infra.purge)
 )
 
 

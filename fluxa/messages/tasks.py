@@ -17,6 +17,7 @@ class TaskName:
     SWEEP_STATS_OUTBOX = "fluxa.stats.sweep_outbox"
     PURGE_IDEMPOTENCY_KEYS = "fluxa.maintenance.purge_idempotency_keys"
     CLEANUP_ORPHAN_IMAGES = "fluxa.maintenance.cleanup_orphan_images"
+    PURGE_TRAILS = "fluxa.maintenance.purge_trails"
 
 
 #: Celery message header that carries the correlation id from HTTP into tasks.

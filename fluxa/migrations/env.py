@@ -12,6 +12,10 @@ def run_migrations_online() -> None:
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+        # The session lock outlives this commit; ending the transaction the lock's SELECT
+        # began lets each migration run in its own, and one that builds an index
+        # CONCURRENTLY step outside any (alembic's autocommit_block).
+        connection.commit()
         try:
             context.configure(connection=connection, transaction_per_migration=True)
             with context.begin_transaction():

@@ -44,6 +44,7 @@ work_trail = Table(
     Column("detail", JSONB),
     Index("work_trail_correlation_id", "correlation_id"),
     Index("work_trail_subject_stage_at", "subject", "stage", "at"),
+    Index("work_trail_at", "at"),  # purged by age (fluxa.infra.purge)
 )
 
 

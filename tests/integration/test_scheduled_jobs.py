@@ -19,15 +19,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from broker.app import make_celery
 from cli.main import main
+from fluxa.events.trail import event_trail
 from fluxa.idempotency.models import idempotency_keys
 from fluxa.infra import leases
 from fluxa.infra.db import transaction
 from fluxa.messages.tasks import TaskName
 from fluxa.trades.images import S3ImageStore
+from fluxa.trades.trail import work_trail
 from launcher.environment import child_environment
 from launcher.waiting import wait_until
 from tests.support.trades import trade_body, uploaded_image
@@ -174,6 +176,43 @@ def test_purge_expired_idempotency_keys_runs_on_a_real_worker(
         for line in worker.log_lines()
         if line.get("message") == "expired idempotency keys purged"
     ]
+
+
+def test_purge_trails_removes_rows_past_their_retention_on_a_real_worker(
+    maintenance_worker, settings, engine
+):
+    """Rows older than FLUXA_TRAIL_RETENTION_DAYS go, in batches; younger ones stay."""
+    _, queue = maintenance_worker
+    marker = f"purge-{uuid.uuid4().hex[:8]}"
+    now = dt.datetime.now(dt.UTC)
+    old = now - dt.timedelta(days=settings.trail_retention_days, hours=1)
+    young = now - dt.timedelta(days=settings.trail_retention_days - 1)
+    with transaction(engine) as conn:
+        for at in (old, young):
+            conn.execute(
+                insert(event_trail).values(
+                    event_id=f"{marker}-{at:%s}",
+                    stage="dead_lettered",
+                    at=at,
+                    correlation_id=marker,
+                )
+            )
+            conn.execute(insert(work_trail).values(
+                correlation_id=marker, stage="trade_written", subject=marker, at=at))  # fmt: skip
+    run_task(settings, queue, TaskName.PURGE_TRAILS)
+
+    def left() -> list[dt.datetime]:
+        with engine.connect() as conn:
+            events = conn.execute(
+                select(event_trail.c.at).where(event_trail.c.correlation_id == marker)
+            )
+            trades = conn.execute(
+                select(work_trail.c.at).where(work_trail.c.correlation_id == marker)
+            )
+            return sorted([*events.scalars(), *trades.scalars()])
+
+    wait_until(lambda: len(left()) == 2, timeout=60, what="the old rows purged")
+    assert left() == [young, young]
 
 
 def test_cleanup_orphan_images_runs_on_a_real_worker(

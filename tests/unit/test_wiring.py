@@ -28,6 +28,7 @@ def test_beat_entries_name_registered_tasks_on_known_queues():
         "sweep-stats-outbox",
         "cleanup-orphan-images",
         "purge-expired-idempotency-keys",
+        "purge-old-trails",
     }
     for entry in schedule.values():
         assert entry["task"] in app.tasks

@@ -7,10 +7,13 @@ import logging
 
 from celery import shared_task
 
+from fluxa.events.trail import event_trail
 from fluxa.infra.db import translated_errors
+from fluxa.infra.purge import delete_older_than
 from fluxa.messages.tasks import TaskName
 from fluxa.trades import repository as trades_repository
 from fluxa.trades.images import delete_orphans
+from fluxa.trades.trail import work_trail
 from workers.base import FluxaTask
 from workers.services import services
 
@@ -42,3 +45,17 @@ def cleanup_orphan_images(self: FluxaTask) -> dict[str, int]:
     )
     log.info("orphan images cleaned", extra={"status": "done", "deleted": deleted, "kept": kept})
     return {"deleted": deleted, "kept": kept}
+
+
+@shared_task(name=TaskName.PURGE_TRAILS, base=FluxaTask, bind=True)
+def purge_trails(self: FluxaTask) -> dict[str, int]:
+    """Delete trail rows older than FLUXA_TRAIL_RETENTION_DAYS (events' and trade writes')."""
+    settings = self.app.settings
+    engine = services(settings).engine
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.trail_retention_days)
+    deleted = {
+        "event_trail": delete_older_than(engine, event_trail, event_trail.c.at, cutoff),
+        "work_trail": delete_older_than(engine, work_trail, work_trail.c.at, cutoff),
+    }
+    log.info("old trails purged", extra={"status": "done", **deleted})
+    return deleted
