@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from bench import freshness, ingest, memory, processing, query, stats
+from bench import freshness, ids, ingest, memory, processing, query, stats
 from bench.infra import Infra
 from bench.measure import Comparison, table, write_json
 
-SUITES = ("ingest", "processing", "stats", "freshness", "query", "memory")
+SUITES = ("ingest", "processing", "stats", "freshness", "query", "memory", "ids")
 
 
 @click.command()
@@ -30,6 +30,9 @@ SUITES = ("ingest", "processing", "stats", "freshness", "query", "memory")
 @click.option("--all-trades", default=100_000, show_default=True, help="full profile: 1000000")
 @click.option("--all-users", default=1_000, show_default=True, help="full profile: 10000")
 @click.option("--query-rows", default=200_000, show_default=True, help="full profile: 1000000")
+@click.option("--id-prefill", default=1_000_000, show_default=True,
+              help="rows in events before the id inserts")  # fmt: skip
+@click.option("--id-inserts", default=50_000, show_default=True, help="rows inserted per round")
 @click.option("--database-url", envvar="FLUXA_BENCH_DATABASE_URL",
               help="a PostgreSQL server to use (default: an embedded one)")  # fmt: skip
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench/results.json"))
@@ -66,6 +69,8 @@ def _run(suite: str, infra: Infra, o: dict) -> list[Comparison]:
             o["rounds"], o["one_user_trades"], o["all_trades"], o["all_users"]))  # fmt: skip
     if suite == "freshness":
         return freshness.run(infra, freshness.FreshnessOptions(o["rounds"]))
+    if suite == "ids":
+        return ids.run(infra, ids.IdOptions(o["rounds"], o["id_prefill"], o["id_inserts"]))
     if suite == "memory":
         return memory.run(infra, memory.MemoryOptions(o["memory_events"], o["concurrency"], 2))
     return query.run(infra, query.QueryOptions(o["query_rows"]))

@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import psycopg
@@ -64,7 +64,9 @@ def copy_trades(libpq_url: str, trades: Iterator[Trade]) -> int:
     return written
 
 
-def copy_events(libpq_url: str, count: int) -> None:
+def copy_events(
+    libpq_url: str, count: int, new_id: Callable[[], str] = lambda: str(uuid.uuid4())
+) -> None:
     """COPY `count` persisted events in, one archive object per 100 as the worker writes."""
     columns = ["event_id", "type", "source", "occurred_at", "accepted_at", "payload_sha256",
                "payload_size", "archive_key", "archive_offset"]  # fmt: skip
@@ -73,6 +75,6 @@ def copy_events(libpq_url: str, count: int) -> None:
             for n in range(count):
                 at = START + dt.timedelta(seconds=n)
                 archive = f"archive/{n // 100}.jsonl"
-                copy.write_row([str(uuid.uuid4()), "trade.executed", f"source-{n % 50}", at, at,
+                copy.write_row([new_id(), "trade.executed", f"source-{n % 50}", at, at,
                                 "0" * 64, 100, archive, (n % 100) * 101])  # fmt: skip
         conn.execute("ANALYZE events")
