@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import click
 
 from cli.common import settings_or_exit
 from fluxa.events.kept_claims import keep_claims
+from fluxa.events.retention import maintain
 from fluxa.infra.aws import s3_client
 from fluxa.infra.db import make_engine
 from fluxa.infra.storage import S3ObjectStore
@@ -28,3 +32,24 @@ def events_keep_claims(dry_run: bool) -> None:
     click.echo(f"{verb}: {report.moved} payload(s) from claims/ to archive/")
     if report.missing:
         click.echo(f"already gone (PayloadMissing when read): {', '.join(report.missing)}")
+
+
+@events.command("retention")
+@click.option("--dry-run", is_flag=True, help="Say what would go; make and drop nothing.")
+@click.option(
+    "--keep-tables",
+    is_flag=True,
+    help="Detach partitions past retention but keep them as tables (to archive, then drop).",
+)
+def events_retention(dry_run: bool, keep_tables: bool) -> None:
+    """Make the partitions of the week ahead and remove those past
+    FLUXA_EVENTS_RETENTION_DAYS (beat does this hourly). Prints what it did as JSON."""
+    settings = settings_or_exit("database_url")
+    report = maintain(
+        make_engine(settings.database_url),
+        settings.events_retention_days,
+        now=dt.datetime.now(dt.UTC),
+        dry_run=dry_run,
+        keep_tables=keep_tables,
+    )
+    click.echo(json.dumps(report.as_dict(), indent=2))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import click
 
 from cli.common import settings_or_exit
+from fluxa.events.partition_repository import make_partitions_now
+from fluxa.events.partitions import days_ahead
 from fluxa.infra.aws import s3_client, sqs_client
+from fluxa.infra.db import make_engine
 from fluxa.infra.provisioning import setup_all
 from fluxa.infra.provisioning_check import check_all
 from fluxa.migrations import upgrade
@@ -20,7 +24,8 @@ from fluxa.migrations import upgrade
     help="Verify the schema, queues and buckets and report; create and change nothing.",
 )
 def setup(check: bool) -> None:
-    """Run migrations and create queues (with redrive policies) and buckets. Idempotent.
+    """Run migrations, make the week ahead's partitions of `events`, create queues (with
+    redrive policies) and buckets. Idempotent.
 
     With --check (for infrastructure created by deploy/aws): exit 1 unless everything is
     as the settings expect.
@@ -28,6 +33,9 @@ def setup(check: bool) -> None:
     settings = settings_or_exit("database_url")
     if not check:
         result = setup_all(settings, sqs_client(settings), s3_client(settings))
+        engine = make_engine(settings.database_url, pool_size=1)
+        made = make_partitions_now(engine, days_ahead(dt.datetime.now(dt.UTC).date()))
+        result["event_partitions_made"] = [partition.name for partition in made]
         click.echo(json.dumps(result, indent=2))
         return
     findings = check_all(settings, sqs_client(settings), s3_client(settings))

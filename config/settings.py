@@ -198,6 +198,9 @@ class Settings:
         parse=_positive_float,
         formerly="FLUXA_STATS_DEBOUNCE_SECONDS",
     )
+    #: Days events are kept, by day of arrival (unset: forever); whole partitions go, and
+    #: the archive's lifecycle rule in deploy/aws follows (fluxa.events.retention).
+    events_retention_days: int | None = _env("FLUXA_EVENTS_RETENTION_DAYS", parse=_positive_int)
     #: Days the event and trade-write trails (what `fluxa trace` reads) are kept.
     trail_retention_days: int = _env("FLUXA_TRAIL_RETENTION_DAYS", 30, parse=_positive_int)
     stats_sweep_seconds: int = _env("FLUXA_STATS_SWEEP_SECONDS", 60, parse=_positive_int)

@@ -35,6 +35,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": crontab(minute=40, hour=4),
             "options": maintenance,
         },
+        "maintain-event-partitions": {
+            "task": TaskName.MAINTAIN_EVENT_PARTITIONS,
+            "schedule": crontab(minute=7),
+            "options": maintenance,
+        },
         "purge-expired-idempotency-keys": {
             "task": TaskName.PURGE_IDEMPOTENCY_KEYS,
             "schedule": crontab(minute=17),

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from fluxa.errors import FluxaError, HashMismatchError, SchemaValidationError
 from fluxa.events.hashing import canonical_matching, sha256_hex
+from fluxa.events.ids import EventKey
 from fluxa.events.schemas import EventMessageSchema
 
 _message_schema = EventMessageSchema()
@@ -39,6 +40,11 @@ class CheckedEvent:
     @property
     def event_id(self) -> str:
         return self.message["event_id"]
+
+    @property
+    def key(self) -> EventKey:
+        message = self.message
+        return EventKey(message["event_id"], message["accepted_at"], message["id_from_client"])
 
 
 def check_event(raw: Any) -> CheckedEvent:

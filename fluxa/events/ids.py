@@ -11,8 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from uuid_utils import uuid7
+
+#: Two events with one client-chosen id that arrive within this of each other are one
+#: event (the second is not stored). Beyond it the id may be stored again: a partitioned
+#: `events` has no unique index across days, and this bounds how many days a check reads.
+CLIENT_ID_WINDOW = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class EventKey:
+    """What makes an event's row unique: its id and arrival; `from_client` when the client
+    chose the id (an id Fluxa made is new by construction)."""
+
+    event_id: str
+    accepted_at: dt.datetime
+    from_client: bool
 
 
 def new_event_id() -> str:

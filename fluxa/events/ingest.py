@@ -97,6 +97,7 @@ def prepare_event(
         )
     message = {
         "event_id": event.get("event_id") or new_event_id(),
+        "id_from_client": bool(event.get("event_id")),
         "type": event["type"],
         "source": event["source"],
         "occurred_at": event["occurred_at"].isoformat(),

@@ -47,7 +47,5 @@ def keep_claims(engine: Engine, store: S3ObjectStore, *, dry_run: bool = False) 
                 report.missing.append(row.event_id)
                 continue
             with transaction(engine) as conn:
-                report.moved += repository.repoint_payload(
-                    conn, row.event_id, row.archive_key, kept
-                )
+                report.moved += repository.repoint_payload(conn, row, kept)
         after = rows[-1].event_id

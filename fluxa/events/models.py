@@ -1,4 +1,8 @@
-"""The `events` table."""
+"""The `events` table, partitioned by day of arrival (fluxa.events.partitions).
+
+The primary key holds the partition key, as PostgreSQL requires: an id is unique within
+its arrival time, and the processor keeps client-chosen ids unique across days
+(fluxa.events.processor)."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ events = Table(
     Column("type", Text, nullable=False),
     Column("source", Text, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("accepted_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_at", DateTime(timezone=True), primary_key=True),
     Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("status", Text, nullable=False, server_default="processed"),
     Column("payload_sha256", Text, nullable=False),
@@ -41,4 +45,5 @@ events = Table(
     Index("events_source_occurred_at_id", "source", "occurred_at", "event_id"),
     Index("events_correlation_id", "correlation_id"),
     Index("events_processed_at_brin", "processed_at", postgresql_using="brin"),
+    postgresql_partition_by="RANGE (accepted_at)",
 )

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from fluxa.errors import (
     DBConnectionError,
@@ -24,6 +24,8 @@ from fluxa.errors import (
 )
 from fluxa.events import repository, trail
 from fluxa.events.checks import CheckedEvent, RejectedEvent, partition, verify_hash
+from fluxa.events.partition_repository import make_partitions_now, partition_missing
+from fluxa.events.partitions import days_of
 from fluxa.events.trail import Delivery
 from fluxa.events.writes import ObjectsToWrite, event_row, objects_to_write
 from fluxa.infra.db import transaction, translated_errors
@@ -57,7 +59,7 @@ class EventProcessor:
         """
         checked, rejected = partition(raw_events)
         with translated_errors(), self._engine.connect() as conn:
-            present = repository.existing_ids(conn, (e.event_id for e in checked))
+            present = repository.existing_ids(conn, (e.key for e in checked))
         result = ProcessResult(already_present=sorted(present), rejected=rejected)
         fresh = [e for e in checked if e.event_id not in present]
         fresh = self._load_claimed_payloads(fresh, result.rejected)
@@ -65,7 +67,17 @@ class EventProcessor:
             return result
         objects = objects_to_write(fresh)
         rows = [event_row(event, delivery, *objects.positions[event.event_id]) for event in fresh]
-        inserted_ids = self._store_and_insert(objects, fresh, rows, delivery)
+        try:
+            inserted_ids = self._store_and_insert(objects, fresh, rows, delivery)
+        except IntegrityError as exc:
+            if not partition_missing(exc):
+                raise
+            # Beat makes partitions a week ahead; a message that arrives where none is
+            # (beat down that long, a replay of a day that retention since dropped) makes
+            # its own rather than fail.
+            with translated_errors():
+                make_partitions_now(self._engine, days_of(e.key.accepted_at for e in fresh))
+            inserted_ids = self._store_and_insert(objects, fresh, rows, delivery)
         result.inserted = [e for e in fresh if e.event_id in inserted_ids]
         result.already_present += sorted(
             e.event_id for e in fresh if e.event_id not in inserted_ids
@@ -89,6 +101,7 @@ class EventProcessor:
         upload = self._uploads.submit(self._write, objects) if objects else None
         try:
             with transaction(self._engine) as conn:
+                rows = self._unclaimed(conn, fresh, rows)
                 inserted_ids = repository.insert_events(conn, rows)
                 persisted = [e.message for e in fresh if e.event_id in inserted_ids]
                 trail.record(conn, trail.replay_rows(persisted, delivery))
@@ -98,6 +111,22 @@ class EventProcessor:
             if upload is not None:
                 wait([upload])  # no write outlives its attempt
         return inserted_ids
+
+    @staticmethod
+    def _unclaimed(
+        conn: Connection, fresh: list[CheckedEvent], rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """`rows` less those whose client-chosen id another message stored meanwhile.
+
+        The key (id, arrival) keeps a redelivered message from storing its rows twice;
+        one id sent twice arrives twice, and only this check under `lock_ids` sees it.
+        """
+        chosen = [event.key for event in fresh if event.key.from_client]
+        if not chosen:
+            return rows
+        repository.lock_ids(conn, (key.event_id for key in chosen))
+        taken = repository.existing_ids(conn, chosen)
+        return [row for row in rows if row["event_id"] not in taken]
 
     def _write(self, objects: ObjectsToWrite) -> None:
         """The writes of `objects` (on the upload thread)."""

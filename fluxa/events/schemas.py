@@ -101,6 +101,8 @@ class EventMessageSchema(CompiledLoad, Schema):
     payload = PayloadField(allow_none=True, load_default=None)
     payload_ref = fields.Nested(PayloadRefSchema, allow_none=True, load_default=None)
     correlation_id = Text(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    # Absent from messages enqueued before the field was: taken as the client's, the safe side.
+    id_from_client = fields.Boolean(load_default=True)
 
     @validates_schema
     def _exactly_one_payload(self, data: dict[str, Any], **_: Any) -> None:

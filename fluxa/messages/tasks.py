@@ -18,6 +18,7 @@ class TaskName:
     PURGE_IDEMPOTENCY_KEYS = "fluxa.maintenance.purge_idempotency_keys"
     CLEANUP_ORPHAN_IMAGES = "fluxa.maintenance.cleanup_orphan_images"
     PURGE_TRAILS = "fluxa.maintenance.purge_trails"
+    MAINTAIN_EVENT_PARTITIONS = "fluxa.maintenance.maintain_event_partitions"
 
 
 #: Celery message header that carries the correlation id from HTTP into tasks.

@@ -253,3 +253,27 @@ def client(app, machine_token: str):
 @pytest.fixture
 def anonymous_client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def start_maintenance_worker(
+    environ: dict[str, str], sqs: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """`start_maintenance_worker(**env)` → (worker, queue): a worker of its own on a
+    maintenance queue of its own, so that the suite's worker cannot take these tasks,
+    with `env` over the suite's settings."""
+    started: list[WorkerProcess] = []
+
+    def start(**env: str) -> tuple[WorkerProcess, str]:
+        queue = f"Test-Maintenance-{uuid.uuid4().hex[:8]}"
+        sqs.create_queue(QueueName=queue)
+        folder = tmp_path_factory.mktemp("maintenance")
+        settings = {**child_environment(), **environ, "FLUXA_MAINTENANCE_QUEUE": queue, **env}
+        worker = WorkerProcess(settings, folder / "worker.log", [queue])
+        worker.start()
+        started.append(worker)
+        return worker, queue
+
+    yield start
+    for worker in started:
+        worker.stop()

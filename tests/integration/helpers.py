@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
+from broker.app import make_celery
 from cli.main import main
 from fluxa.events.models import events
 from fluxa.messages.taskmessage import TaskMessage
@@ -71,6 +73,12 @@ def wait_for_dead_letter(sqs: Any, url: str, event_id: str, timeout: float = 40)
 def worker_lines(worker: Any, **match: Any) -> list[dict[str, Any]]:
     """Worker log lines whose fields equal `match`."""
     return [line for line in worker.log_lines() if all(line.get(k) == v for k, v in match.items())]
+
+
+def run_task(settings: Any, queue: str, name: str) -> None:
+    """Send `name` as beat would, to the dedicated maintenance queue `queue`."""
+    sender = make_celery(dataclasses.replace(settings, maintenance_queue=queue))
+    sender.send_task(name, queue=queue)
 
 
 def fluxa(environ: dict[str, str], *args: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 from fluxa.events import repository
 from fluxa.events.archive import claim_key
 from fluxa.events.hashing import canonical_of, payload_sha256
+from fluxa.events.retention import LIFECYCLE_GRACE_DAYS, OVERDUE
 from fluxa.infra.db import transaction
 from tests.integration.helpers import fluxa, wait_for_dead_letter, wait_for_rows
 from tests.support.builders import event_body, pre_claims_row
@@ -141,3 +142,27 @@ def test_rows_written_before_claims_were_kept_are_moved_by_keep_claims(
     play_forward(s3, settings.payload_bucket, rules, 365, since=started)
     assert client.get(f"/v1/events/{rows[0]['event_id']}").get_json()["payload"] == kept
     assert "payload_problem" in client.get(f"/v1/events/{rows[1]['event_id']}").get_json()
+
+
+def test_under_a_retention_the_archive_outlives_the_rows_and_then_follows_them(
+    client, worker, engine, s3, settings
+):
+    """EventsRetentionDays=30: a row leaves with its day's partition, 30 days after that
+    day ends, or up to OVERDUE later before `fluxa alarms` fires. Its payload is still
+    there then (inline or claim-checked), and expires LIFECYCLE_GRACE_DAYS after."""
+    rules = template_rules("PayloadBucket", template_parameters({"EventsRetentionDays": "30"}))
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
+    bodies = [event_body(), event_body(payload=large_payload())]
+    ids = [client.post("/v1/events", json=body).get_json()["event_id"] for body in bodies]
+    keys = {row.archive_key for row in wait_for_rows(engine, ids)}
+    assert all(key.startswith("archive/") for key in keys)
+
+    longest_kept = 1 + 30 + OVERDUE.days
+    gone = play_forward(s3, settings.payload_bucket, rules, longest_kept, since=started)
+    assert not keys & set(gone)  # only the claims in transit (claims/) expired
+    for event_id, body in zip(ids, bodies, strict=True):
+        assert client.get(f"/v1/events/{event_id}").get_json()["payload"] == body["payload"]
+    expired = play_forward(
+        s3, settings.payload_bucket, rules, 30 + LIFECYCLE_GRACE_DAYS, since=started
+    )
+    assert keys <= set(expired)

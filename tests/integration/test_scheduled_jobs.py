@@ -4,7 +4,6 @@ dies, and the maintenance tasks run by a real worker with their effects checked.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -21,7 +20,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, insert, select, update
 
-from broker.app import make_celery
 from cli.main import main
 from fluxa.events.trail import event_trail
 from fluxa.idempotency.models import idempotency_keys
@@ -32,6 +30,7 @@ from fluxa.trades.images import S3ImageStore
 from fluxa.trades.trail import work_trail
 from launcher.environment import child_environment
 from launcher.waiting import wait_until
+from tests.integration.helpers import run_task
 from tests.support.trades import trade_body, uploaded_image
 from tests.support.worker import WorkerProcess
 from workers.beat import LEASE_NAME, LEASE_TTL
@@ -128,29 +127,9 @@ def test_beat_reports_health_until_it_hangs(
 
 
 @pytest.fixture
-def maintenance_worker(
-    environ: dict[str, str], settings, sqs, tmp_path: Path
-) -> Iterator[tuple[WorkerProcess, str]]:
-    """A worker of its own on a maintenance queue of its own, with a 1 s image grace, so
-    that the suite's worker cannot take these tasks and the grace can pass in a test."""
-    queue = f"Test-Maintenance-{uuid.uuid4().hex[:8]}"
-    sqs.create_queue(QueueName=queue)
-    env = {
-        **child_environment(),
-        **environ,
-        "FLUXA_MAINTENANCE_QUEUE": queue,
-        "FLUXA_IMAGE_ORPHAN_GRACE_SECONDS": "1",
-    }
-    worker = WorkerProcess(env, tmp_path / "maintenance.log", [queue])
-    worker.start()
-    yield worker, queue
-    worker.stop()
-
-
-def run_task(settings, queue: str, name: str) -> None:
-    """Send `name` as beat would, to the dedicated maintenance queue."""
-    sender = make_celery(dataclasses.replace(settings, maintenance_queue=queue))
-    sender.send_task(name, queue=queue)
+def maintenance_worker(start_maintenance_worker) -> tuple[WorkerProcess, str]:
+    """With a 1 s image grace, so that the grace can pass in a test."""
+    return start_maintenance_worker(FLUXA_IMAGE_ORPHAN_GRACE_SECONDS="1")
 
 
 def test_purge_expired_idempotency_keys_runs_on_a_real_worker(

@@ -10,6 +10,7 @@ the template must be played here before a test may say it keeps data.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,27 +32,53 @@ def template_parameters(overrides: dict[str, Any] | None = None) -> dict[str, An
 
 def template_rules(bucket_resource: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
     """The lifecycle rules of `bucket_resource` (e.g. `PayloadBucket`), `Ref`s resolved."""
-    bucket = load_template(TEMPLATE)["Resources"][bucket_resource]["Properties"]
+    template = load_template(TEMPLATE)
+    bucket = template["Resources"][bucket_resource]["Properties"]
     rules = bucket.get("LifecycleConfiguration", {}).get("Rules", [])
-    return [_resolve(rule, parameters) for rule in rules]
+    return [_resolve(rule, _Context(template, parameters)) for rule in rules]
 
 
 def template_number(path: list[str], parameters: dict[str, Any]) -> int:
     """A number in the template (e.g. a queue's `MessageRetentionPeriod`), `Ref` resolved."""
-    node: Any = load_template(TEMPLATE)
+    template = load_template(TEMPLATE)
+    node: Any = template
     for part in path:
         node = node[part]
-    return int(_resolve(node, parameters))
+    return int(_resolve(node, _Context(template, parameters)))
 
 
-def _resolve(node: Any, parameters: dict[str, Any]) -> Any:
-    if isinstance(node, dict):
-        if set(node) == {"Ref"}:
-            return parameters[node["Ref"]]
-        return {key: _resolve(value, parameters) for key, value in node.items()}
+@dataclass(frozen=True)
+class _Context:
+    template: dict[str, Any]
+    parameters: dict[str, Any]
+
+
+def _resolve(node: Any, context: _Context) -> Any:
+    """`node` with Ref, Fn::If, Fn::FindInMap and Fn::Equals worked out as CloudFormation
+    would (what the lifecycle rules use; another function fails the test)."""
     if isinstance(node, list):
-        return [_resolve(value, parameters) for value in node]
-    return node
+        return [_resolve(value, context) for value in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"}:
+        return context.parameters[node["Ref"]]
+    if set(node) == {"Fn::If"}:
+        condition, when_true, when_false = node["Fn::If"]
+        chosen = when_true if _condition(condition, context) else when_false
+        return _resolve(chosen, context)
+    if set(node) == {"Fn::FindInMap"}:
+        mapping, key, field = (_resolve(part, context) for part in node["Fn::FindInMap"])
+        return context.template["Mappings"][mapping][str(key)][field]
+    assert not any(key.startswith("Fn::") for key in node), f"not played here: {node}"
+    return {key: _resolve(value, context) for key, value in node.items()}
+
+
+def _condition(name: str, context: _Context) -> bool:
+    node = context.template["Conditions"][name]
+    if set(node) == {"Fn::Equals"}:
+        left, right = (_resolve(part, context) for part in node["Fn::Equals"])
+        return str(left) == str(right)
+    raise AssertionError(f"condition {name} not played here: {node}")
 
 
 def play_forward(

@@ -11,6 +11,7 @@ import pytest
 from config import Settings, load_settings
 from config.settings import DEFAULT_RATE_LIMITS
 from fluxa.auth.principal import SCOPE_EVENTS_READ, SCOPE_EVENTS_WRITE
+from fluxa.events.retention import LIFECYCLE_GRACE_DAYS
 from fluxa.infra.queues import DLQ_RETENTION_SECONDS, source_queues
 from fluxa.ops import alarm_rules, emf
 from tests.support.cfn_yaml import load_template
@@ -167,8 +168,9 @@ SQS_LONGEST_RETENTION_SECONDS = 14 * 24 * 3600
 
 def test_no_lifecycle_rule_expires_what_a_message_or_a_row_may_still_name(template):
     """A claim outlives the longest stay of a message naming it (the most a source queue
-    and then a DLQ may keep it, whatever the parameters); the prefixes rows name
-    (`archive/`) never expire; every rule that expires anything names a prefix."""
+    and then a DLQ may keep it, whatever the parameters); the prefix rows name
+    (`archive/`) expires only under a retention, after the rows; every rule that expires
+    anything names a prefix."""
     parameters = template["Parameters"]
     claim_days = parameters["ClaimExpirationDays"]
     longest_stay = 2 * SQS_LONGEST_RETENTION_SECONDS
@@ -181,7 +183,9 @@ def test_no_lifecycle_rule_expires_what_a_message_or_a_row_may_still_name(templa
             assert retention <= SQS_LONGEST_RETENTION_SECONDS
     rules = template["Resources"]["PayloadBucket"]["Properties"]["LifecycleConfiguration"]
     for rule in rules["Rules"]:
-        if "ExpirationInDays" in rule or "ExpirationDate" in rule:
+        if rule["Id"] == "expire-archive-after-retention":  # rows leave first (see below)
+            assert rule["Status"] == {"Fn::If": ["KeepEventsForever", "Disabled", "Enabled"]}
+        elif "ExpirationInDays" in rule or "ExpirationDate" in rule:
             assert rule.get("Prefix") == "claims/", rule["Id"]
 
 
@@ -272,3 +276,12 @@ def test_access_logs_are_accepted_from_every_region_s_load_balancers(template):
     regional = next(s for s in statements["Statement"] if "Fn::If" in s)["Fn::If"]
     assert regional[0] == "ElbLogsFromRegionalAccount"
     assert "AccessLogBucketPolicy" in template["Resources"]["LoadBalancer"]["DependsOn"]
+
+
+def test_the_archive_expires_a_grace_after_each_retention_the_stack_offers():
+    template = load_template(TEMPLATE)
+    offered = template["Parameters"]["EventsRetentionDays"]["AllowedValues"]
+    expiration = template["Mappings"]["ArchiveExpiration"]
+    assert set(expiration) == {"forever"} | {days for days in offered if days}
+    for days in filter(None, offered):
+        assert expiration[days]["Days"] == int(days) + LIFECYCLE_GRACE_DAYS

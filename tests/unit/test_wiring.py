@@ -29,6 +29,7 @@ def test_beat_entries_name_registered_tasks_on_known_queues():
         "cleanup-orphan-images",
         "purge-expired-idempotency-keys",
         "purge-old-trails",
+        "maintain-event-partitions",
     }
     for entry in schedule.values():
         assert entry["task"] in app.tasks

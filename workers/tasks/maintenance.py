@@ -7,6 +7,7 @@ import logging
 
 from celery import shared_task
 
+from fluxa.events.retention import maintain
 from fluxa.events.trail import event_trail
 from fluxa.infra.db import translated_errors
 from fluxa.infra.purge import delete_older_than
@@ -59,3 +60,14 @@ def purge_trails(self: FluxaTask) -> dict[str, int]:
     }
     log.info("old trails purged", extra={"status": "done", **deleted})
     return deleted
+
+
+@shared_task(name=TaskName.MAINTAIN_EVENT_PARTITIONS, base=FluxaTask, bind=True)
+def maintain_event_partitions(self: FluxaTask) -> dict[str, object]:
+    """Make the week ahead's partitions of `events`; drop those past retention."""
+    settings = self.app.settings
+    report = maintain(
+        services(settings).engine, settings.events_retention_days, now=dt.datetime.now(dt.UTC)
+    )
+    log.info("event partitions maintained", extra={"status": "done", **report.as_dict()})
+    return report.as_dict()

@@ -1,0 +1,118 @@
+"""The lifecycle of `events`' partitions: made a week ahead, gone whole past retention.
+
+`maintain` is what beat runs each hour and `fluxa events retention` runs on demand.
+A partition leaves by a concurrent detach, then is dropped (or, with `keep_tables`, left
+as a table of its own for an operator to archive). The history partition of a deployment
+that moved from the unpartitioned table spans every day before the move, so it cannot
+leave whole until its newest row is past retention: until then its rows past it are
+deleted a batch at a time, by `processed_at` (BRIN-indexed; a row is processed after it
+arrives, so none is deleted early).
+
+Payload objects outlive their rows: the archive's lifecycle rule (deploy/aws) expires an
+object `FLUXA_EVENTS_RETENTION_DAYS` + `LIFECYCLE_GRACE_DAYS` after it was written, and
+no row is kept past its partition's end + retention; `overdue` says when that is at risk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from fluxa.events import partition_repository as store
+from fluxa.events.partitions import Partition, days_ahead, past_retention, retention_cutoff
+from fluxa.infra.db import transaction
+
+#: Days the archive keeps an object beyond retention: the time retention may run late
+#: before a kept row would name an expired payload (`overdue` alarms well before).
+LIFECYCLE_GRACE_DAYS = 7
+#: A partition this long past retention and still there makes `overdue` true.
+OVERDUE = dt.timedelta(days=2)
+HISTORY_BATCH = 5000
+
+
+@dataclass
+class RetentionReport:
+    """What a run made, dropped (or, in a dry run, would drop) and deleted."""
+
+    cutoff: dt.datetime | None
+    dry_run: bool
+    made: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    detached: list[str] = field(default_factory=list)
+    history_rows_deleted: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "cutoff": self.cutoff.isoformat() if self.cutoff else None,
+            "dry_run": self.dry_run,
+            "made": self.made,
+            "dropped": self.dropped,
+            "detached": self.detached,
+            "history_rows_deleted": self.history_rows_deleted,
+        }
+
+
+def maintain(
+    engine: Engine,
+    retention_days: int | None,
+    *,
+    now: dt.datetime,
+    dry_run: bool = False,
+    keep_tables: bool = False,
+) -> RetentionReport:
+    """Make the partitions of today and the week ahead, then apply retention (none when
+    `retention_days` is None: kept forever)."""
+    cutoff = retention_cutoff(now, retention_days) if retention_days is not None else None
+    report = RetentionReport(cutoff=cutoff, dry_run=dry_run)
+    with transaction(engine) as conn:
+        if not dry_run:
+            report.made = [p.name for p in store.make_partitions(conn, days_ahead(now.date()))]
+        partitions = store.list_partitions(conn)
+        interrupted = store.pending_detaches(conn)
+    for name in [] if dry_run else interrupted:  # a run stopped midway: finish its detach
+        _leave(engine, name, keep_tables, report)
+    partitions = [p for p in partitions if p.name not in interrupted]
+    if cutoff is None:
+        return report
+    for partition in past_retention(partitions, cutoff):
+        if dry_run:
+            report.dropped.append(partition.name)
+        else:
+            _leave(engine, partition.name, keep_tables, report)
+    history = next((p for p in partitions if p.is_history and p.upper > cutoff), None)
+    if history is not None:
+        report.history_rows_deleted = _expire_history_rows(engine, history, cutoff, dry_run)
+    return report
+
+
+def _leave(engine: Engine, name: str, keep_tables: bool, report: RetentionReport) -> None:
+    store.detach_partition(engine, name)
+    if keep_tables:
+        report.detached.append(name)
+        return
+    store.drop_table(engine, name)
+    report.dropped.append(name)
+
+
+def _expire_history_rows(
+    engine: Engine, history: Partition, cutoff: dt.datetime, dry_run: bool
+) -> int:
+    if dry_run:
+        with engine.connect() as conn:
+            return store.count_processed_before(conn, history.name, cutoff)
+    deleted = 0
+    while True:  # short transactions: no long lock, no huge one
+        with transaction(engine) as conn:
+            count = store.delete_processed_before(conn, history.name, cutoff, HISTORY_BATCH)
+        deleted += count
+        if count < HISTORY_BATCH:
+            return deleted
+
+
+def overdue(partitions: list[Partition], retention_days: int | None, now: dt.datetime) -> bool:
+    """Whether a partition has stayed past retention longer than `OVERDUE`."""
+    if retention_days is None:
+        return False
+    return bool(past_retention(partitions, retention_cutoff(now, retention_days) - OVERDUE))
