@@ -55,6 +55,11 @@ def events_done(settings: Settings, persisted: int, duplicates: int, dead_letter
     )
 
 
+def event_partitions_checked(settings: Settings, late: int) -> None:
+    """The hourly partition job's count of what is late (alarm EventPartitions)."""
+    _emf(settings).put({emf.EVENT_PARTITIONS_LATE: (late, COUNT)})
+
+
 def serve(settings: Settings) -> None:
     """Expose this machine's worker metrics on FLUXA_WORKER_METRICS_PORT, if set."""
     if settings.worker_metrics_port is None:

@@ -10,7 +10,7 @@ arrives, so none is deleted early).
 
 Payload objects outlive their rows: the archive's lifecycle rule (deploy/aws) expires an
 object `FLUXA_EVENTS_RETENTION_DAYS` + `LIFECYCLE_GRACE_DAYS` after it was written, and
-no row is kept past its partition's end + retention; `overdue` says when that is at risk.
+no row is kept past its partition's end + retention; `lateness` says when that is at risk.
 """
 
 from __future__ import annotations
@@ -21,14 +21,22 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from fluxa.events import partition_repository as store
-from fluxa.events.partitions import Partition, days_ahead, past_retention, retention_cutoff
+from fluxa.events.partitions import (
+    Partition,
+    days_ahead,
+    partitions_to_make,
+    past_retention,
+    retention_cutoff,
+)
 from fluxa.infra.db import transaction
 
 #: Days the archive keeps an object beyond retention: the time retention may run late
 #: before a kept row would name an expired payload (`overdue` alarms well before).
 LIFECYCLE_GRACE_DAYS = 7
-#: A partition this long past retention and still there makes `overdue` true.
+#: A partition this long past retention and still there is late (`lateness`).
 OVERDUE = dt.timedelta(days=2)
+#: A missing partition within this many days ahead is late: beat has missed days of runs.
+DAYS_SOON = 2
 HISTORY_BATCH = 5000
 
 
@@ -111,8 +119,18 @@ def _expire_history_rows(
             return deleted
 
 
-def overdue(partitions: list[Partition], retention_days: int | None, now: dt.datetime) -> bool:
-    """Whether a partition has stayed past retention longer than `OVERDUE`."""
-    if retention_days is None:
-        return False
-    return bool(past_retention(partitions, retention_cutoff(now, retention_days) - OVERDUE))
+def lateness(
+    partitions: list[Partition], retention_days: int | None, now: dt.datetime
+) -> list[str]:
+    """What is late in `events`' lifecycle, one line each (none when all is well): a day
+    of the next `DAYS_SOON` without its partition (inserts would have to make it), or a
+    partition past retention for longer than `OVERDUE` (its rows then near the end of
+    their payloads' grace). The `EventPartitions` alarm fires on any."""
+    late = [
+        f"no partition for {partition.name} yet"
+        for partition in partitions_to_make(partitions, days_ahead(now.date(), DAYS_SOON))
+    ]
+    if retention_days is not None:
+        overdue_cutoff = retention_cutoff(now, retention_days) - OVERDUE
+        late += [f"{p.name} is past retention" for p in past_retention(partitions, overdue_cutoff)]
+    return late

@@ -16,6 +16,7 @@ ERROR_RATE_PERCENT = Decimal(1)  # ProcessorErrorRate and APIGateway5xx fire abo
 DLQ_DEPTH = 0  # DLQDepth fires above it
 DB_HIGH_CPU_PERCENT = 80  # DBHighCPU: CloudWatch's RDS CPU; locally, DatabaseLoad stands in
 THROTTLED_PERCENT = Decimal(5)  # ApiThrottling fires above it (429 answers, % of all)
+EVENT_PARTITIONS_LATE = 0  # EventPartitions fires above it (fluxa.events.retention.lateness)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,15 @@ def database_load(active: int, waiting: int, long_running: int) -> Alarm:
         f"active={active} waiting={waiting} long_running={long_running}",
         f"active > {MAX_ACTIVE_QUERIES} or waiting > 0 or running > {LONG_QUERY_SECONDS}s",
         "Look at pg_stat_activity; cancel runaway queries; scale workers down",
+    )  # fmt: skip
+
+
+def event_partitions(late: list[str]) -> Alarm:
+    """EventPartitions: partitions of `events` missing ahead or overdue for retention."""
+    return Alarm(
+        "EventPartitions", ALARM if len(late) > EVENT_PARTITIONS_LATE else OK,
+        "; ".join(late) or "none late", f"> {EVENT_PARTITIONS_LATE} late",
+        "Is beat running? fluxa events retention makes and drops them now (runbook §14)",
     )  # fmt: skip
 
 

@@ -32,6 +32,7 @@ API_5XX = "Api5xx"
 API_LATENCY = "ApiLatency"
 API_THROTTLED = "ApiThrottled"
 RATE_LIMIT_STORE_FAILURES = "RateLimitStoreFailures"
+EVENT_PARTITIONS_LATE = "EventPartitionsLate"
 
 COUNT, MILLISECONDS = "Count", "Milliseconds"
 

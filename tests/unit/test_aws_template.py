@@ -46,6 +46,7 @@ def alarm_named(template, suffix):
         ("DLQDepth-stats", alarm_rules.DLQ_DEPTH),
         ("DBHighCPU", alarm_rules.DB_HIGH_CPU_PERCENT),
         ("ApiThrottling", alarm_rules.THROTTLED_PERCENT),
+        ("EventPartitions", alarm_rules.EVENT_PARTITIONS_LATE),
     ],
 )
 def test_each_runbook_alarm_has_the_shared_threshold_an_action_and_its_section(
@@ -285,3 +286,9 @@ def test_the_archive_expires_a_grace_after_each_retention_the_stack_offers():
     assert set(expiration) == {"forever"} | {days for days in offered if days}
     for days in filter(None, offered):
         assert expiration[days]["Days"] == int(days) + LIFECYCLE_GRACE_DAYS
+
+
+def test_the_partition_alarm_reads_what_the_partition_job_emits(template):
+    alarm = alarm_named(template, "EventPartitions")
+    assert alarm["MetricName"] == emf.EVENT_PARTITIONS_LATE
+    assert alarm["TreatMissingData"] == "breaching"  # no job, no partitions ahead

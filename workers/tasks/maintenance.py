@@ -7,7 +7,8 @@ import logging
 
 from celery import shared_task
 
-from fluxa.events.retention import maintain
+from fluxa.events.partition_repository import list_partitions
+from fluxa.events.retention import lateness, maintain
 from fluxa.events.trail import event_trail
 from fluxa.infra.db import translated_errors
 from fluxa.infra.purge import delete_older_than
@@ -15,6 +16,7 @@ from fluxa.messages.tasks import TaskName
 from fluxa.trades import repository as trades_repository
 from fluxa.trades.images import delete_orphans
 from fluxa.trades.trail import work_trail
+from workers import metrics
 from workers.base import FluxaTask
 from workers.services import services
 
@@ -66,8 +68,13 @@ def purge_trails(self: FluxaTask) -> dict[str, int]:
 def maintain_event_partitions(self: FluxaTask) -> dict[str, object]:
     """Make the week ahead's partitions of `events`; drop those past retention."""
     settings = self.app.settings
-    report = maintain(
-        services(settings).engine, settings.events_retention_days, now=dt.datetime.now(dt.UTC)
+    engine, now = services(settings).engine, dt.datetime.now(dt.UTC)
+    report = maintain(engine, settings.events_retention_days, now=now)
+    with translated_errors(), engine.connect() as conn:
+        late = lateness(list_partitions(conn), settings.events_retention_days, now)
+    metrics.event_partitions_checked(settings, len(late))
+    log.info(
+        "event partitions maintained",
+        extra={"status": "done", "late": late, **report.as_dict()},
     )
-    log.info("event partitions maintained", extra={"status": "done", **report.as_dict()})
     return report.as_dict()
