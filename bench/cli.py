@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from bench import freshness, ids, ingest, memory, processing, query, stats
+from bench import freshness, ids, ingest, memory, processing, query, scale, stats
 from bench.infra import Infra
 from bench.measure import Comparison, table, write_json
 
-SUITES = ("ingest", "processing", "stats", "freshness", "query", "memory", "ids")
+SUITES = ("ingest", "processing", "stats", "freshness", "query", "memory", "ids", "scale")
 
 
 @click.command()
@@ -33,6 +33,10 @@ SUITES = ("ingest", "processing", "stats", "freshness", "query", "memory", "ids"
 @click.option("--id-prefill", default=1_000_000, show_default=True,
               help="rows in events before the id inserts")  # fmt: skip
 @click.option("--id-inserts", default=50_000, show_default=True, help="rows inserted per round")
+@click.option("--scale-rows", default=10_000_000, show_default=True,
+              help="events stored before the scale suite measures")  # fmt: skip
+@click.option("--scale-days", default=30, show_default=True,
+              help="days (partitions) the scale suite's rows span")  # fmt: skip
 @click.option("--database-url", envvar="FLUXA_BENCH_DATABASE_URL",
               help="a PostgreSQL server to use (default: an embedded one)")  # fmt: skip
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench/results.json"))
@@ -71,6 +75,9 @@ def _run(suite: str, infra: Infra, o: dict) -> list[Comparison]:
         return freshness.run(infra, freshness.FreshnessOptions(o["rounds"]))
     if suite == "ids":
         return ids.run(infra, ids.IdOptions(o["rounds"], o["id_prefill"], o["id_inserts"]))
+    if suite == "scale":
+        sizes = (o["scale_rows"], o["scale_days"], o["events"], o["concurrency"])
+        return scale.run(infra, scale.ScaleOptions(o["rounds"], *sizes))
     if suite == "memory":
         return memory.run(infra, memory.MemoryOptions(o["memory_events"], o["concurrency"], 2))
     return query.run(infra, query.QueryOptions(o["query_rows"]))

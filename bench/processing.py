@@ -58,16 +58,17 @@ def _prepare(infra: Infra, events: int) -> tuple[dict[str, str], Settings, str]:
     database = infra.fresh_database()
     env = infra.environ(database)
     settings = infra.settings(env)
-    _enqueue(infra, settings, events)
+    enqueue(infra, settings, events)
     return env, settings, database
 
 
-def _enqueue(infra: Infra, settings: Settings, events: int) -> None:
+def enqueue(infra: Infra, settings: Settings, events: int, source: str = "bench") -> None:
+    """`events` events through the API (in process), in batches of BATCH, from `source`."""
     client = create_app(settings).test_client()
     token = infra.issuer.mint("bench-client", scopes=("fluxa/events.write",))
     for n in range(events // BATCH):
         batch = [
-            {"type": "trade.executed", "source": "bench", "occurred_at": "2026-11-01T12:00:00Z",
+            {"type": "trade.executed", "source": source, "occurred_at": "2026-11-01T12:00:00Z",
              "payload": {"symbol": "AAPL", "qty": 10, "price": "101.25", "n": n, "i": i}}
             for i in range(BATCH)
         ]  # fmt: skip
@@ -86,26 +87,41 @@ def _await_all(count: Callable[[], int], total: int, on_first: Callable[[], None
         time.sleep(0.05)
 
 
-def _counter(database: str, table: str) -> tuple[sa.Engine, Callable[[], int]]:
+def _counter(
+    database: str, table: str, source: str | None = None
+) -> tuple[sa.Engine, Callable[[], int]]:
     engine = make_engine(database, pool_size=1)
+    where = "WHERE source = :source" if source else ""
 
     def count() -> int:
         with engine.connect() as conn:
-            return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+            query = sa.text(f"SELECT count(*) FROM {table} {where}")
+            return conn.execute(query, {"source": source}).scalar_one()
 
     return engine, count
 
 
-def _rate_from_commit_times(engine: sa.Engine, table: str) -> float:
+def source_counter(database: str, source: str) -> tuple[sa.Engine, Callable[[], int]]:
+    """An engine and a count of the events of `source` stored so far."""
+    return _counter(database, "events", source)
+
+
+def _rate_from_commit_times(engine: sa.Engine, table: str, source: str | None = None) -> float:
     """Events per second between the first and the last message's commit (the first
     message's own events excluded: its processing time is not in the span)."""
+    rows_of = f"(SELECT processed_at FROM {table} WHERE source = :source)" if source else table
     with engine.connect() as conn:
         rows, first, span = conn.execute(sa.text(
             f"SELECT count(*), count(*) FILTER (WHERE processed_at = min_at),"
             f" extract(epoch FROM max(processed_at) - min(processed_at))"
-            f" FROM {table}, (SELECT min(processed_at) AS min_at FROM {table}) m"
-        )).one()  # fmt: skip
+            f" FROM {rows_of} r, (SELECT min(processed_at) AS min_at FROM {rows_of} f) m"
+        ), {"source": source}).one()  # fmt: skip
     return (rows - first) / float(span) if span else float("nan")
+
+
+def source_rate(engine: sa.Engine, source: str) -> float:
+    """The processing rate of the events of `source` (see `_rate_from_commit_times`)."""
+    return _rate_from_commit_times(engine, "events", source)
 
 
 def _fluxa_round(infra: Infra, events: int, concurrency: int) -> Drained:
@@ -185,7 +201,7 @@ def _counted(infra: Infra, events: int, concurrency: int, *, fluxa: bool) -> dic
         with RequestRecording(infra.moto) as recording:
             worker = infra.worker(env, settings, concurrency)
             warm_up = BATCH
-            _enqueue(infra, settings, warm_up)
+            enqueue(infra, settings, warm_up)
             _await_rows(database, table, warm_up)
         start_up = dict(recording.counts())
     else:
@@ -194,7 +210,7 @@ def _counted(infra: Infra, events: int, concurrency: int, *, fluxa: bool) -> dic
     time.sleep(1.0)  # let earlier statistics settle before the baseline reading
     before = _commits(database)
     with RequestRecording(infra.moto) as recording:
-        _enqueue(infra, settings, events)
+        enqueue(infra, settings, events)
         if not fluxa:
             url = f"{settings.sqs_queue_url_prefix}/{settings.input_queue}"
             worker = multiprocessing.get_context("spawn").Process(
