@@ -6,7 +6,7 @@ FLUXA_METRICS_EMF is set (`fluxa.ops.emf`).
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from prometheus_client import start_http_server as _serve
 
 from config import Settings
@@ -16,6 +16,12 @@ from fluxa.ops.emf import COUNT, MILLISECONDS, EmfMetrics
 TASKS = Counter(metric_names.TASKS, "Task runs by outcome", ["task", "outcome"])
 TASK_LATENCY = Histogram(metric_names.TASK_DURATION, "Task run time", ["task"])
 EVENTS = Counter(metric_names.EVENTS, "Events by processing outcome", ["outcome"])
+# The latest count of any process (the job runs on whichever maintenance worker takes it).
+PARTITIONS_LATE = Gauge(
+    metric_names.EVENT_PARTITIONS_LATE,
+    "What is late in the partitions of events (fluxa.events.retention.lateness)",
+    multiprocess_mode="mostrecent",
+)
 
 _TASK_OUTCOME_METRIC = {
     "succeeded": emf.TASKS_SUCCEEDED,
@@ -57,6 +63,7 @@ def events_done(settings: Settings, persisted: int, duplicates: int, dead_letter
 
 def event_partitions_checked(settings: Settings, late: int) -> None:
     """The hourly partition job's count of what is late (alarm EventPartitions)."""
+    PARTITIONS_LATE.set(late)
     _emf(settings).put({emf.EVENT_PARTITIONS_LATE: (late, COUNT)})
 
 

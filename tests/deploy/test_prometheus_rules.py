@@ -47,6 +47,7 @@ def test_the_alerts_are_the_runbooks_with_the_shared_thresholds():
         "APIGateway5xx": str(alarm_rules.ERROR_RATE_PERCENT),
         "DBHighCPU": str(alarm_rules.DB_HIGH_CPU_PERCENT),
         "ApiThrottling": str(alarm_rules.THROTTLED_PERCENT),
+        "EventPartitions": str(alarm_rules.EVENT_PARTITIONS_LATE),
     }
     assert all("docs/runbook.md §" in r["annotations"]["runbook"] for r in rules)
 
