@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import psycopg
+import sqlalchemy as sa
 from psycopg.types.json import Jsonb
 
+from fluxa.events.partition_repository import make_partitions_now
 from fluxa.trades import repository as trades_repository
 from fluxa.trades.trade import PartialClose, Side, Trade
 
@@ -67,7 +69,13 @@ def copy_trades(libpq_url: str, trades: Iterator[Trade]) -> int:
 def copy_events(
     libpq_url: str, count: int, new_id: Callable[[], str] = lambda: str(uuid.uuid4())
 ) -> None:
-    """COPY `count` persisted events in, one archive object per 100 as the worker writes."""
+    """COPY `count` persisted events in, one a second from START (into the partitions of
+    those days), one archive object per 100 as the worker writes."""
+    engine = sa.create_engine(libpq_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    last = (START + dt.timedelta(seconds=count)).date()
+    make_partitions_now(engine, [START.date() + dt.timedelta(days=d)
+                                 for d in range((last - START.date()).days + 1)])  # fmt: skip
+    engine.dispose()
     columns = ["event_id", "type", "source", "occurred_at", "accepted_at", "payload_sha256",
                "payload_size", "archive_key", "archive_offset"]  # fmt: skip
     with psycopg.connect(libpq_url) as conn, conn.cursor() as cur:

@@ -62,8 +62,11 @@ def _prepare(infra: Infra, events: int) -> tuple[dict[str, str], Settings, str]:
     return env, settings, database
 
 
-def enqueue(infra: Infra, settings: Settings, events: int, source: str = "bench") -> None:
-    """`events` events through the API (in process), in batches of BATCH, from `source`."""
+def enqueue(
+    infra: Infra, settings: Settings, events: int, source: str = "bench", client_ids: bool = False
+) -> None:
+    """`events` events through the API (in process), in batches of BATCH, from `source`;
+    with `client_ids`, each with an id of the client's (else Fluxa makes them)."""
     client = create_app(settings).test_client()
     token = infra.issuer.mint("bench-client", scopes=("fluxa/events.write",))
     for n in range(events // BATCH):
@@ -72,6 +75,8 @@ def enqueue(infra: Infra, settings: Settings, events: int, source: str = "bench"
              "payload": {"symbol": "AAPL", "qty": 10, "price": "101.25", "n": n, "i": i}}
             for i in range(BATCH)
         ]  # fmt: skip
+        for i, event in enumerate(batch if client_ids else []):
+            event["event_id"] = f"{source}-{n}-{i}"
         response = client.post(
             "/v1/events/batch", json={"events": batch}, headers={"Authorization": f"Bearer {token}"}
         )

@@ -2,7 +2,8 @@
 days, one partition a day, as under a retention of that many days) against Fluxa with an
 empty `events`, in one run. "fluxa" is the full database, "baseline" the empty one.
 
-- processing: events pre-queued through the API, drained by a real worker;
+- processing: events pre-queued through the API, drained by a real worker, with ids
+  Fluxa makes and with client-chosen ones (checked over a week of partitions, locked);
 - ingest: batches through the API in process (the API never reads `events`: the
   figure shows what else grows with it, and that nothing does);
 - reads: `GET /v1/events/{id}` (a UUIDv7 id: its day's partition) and a list page;
@@ -59,7 +60,8 @@ def run(infra: Infra, options: ScaleOptions) -> list[Comparison]:
     small = prefill(empty, 10_000, 1)  # full pages to read back, of every source
     label = f"{options.rows:,} rows vs empty"
     results = [
-        _processing(infra, full, empty, options, label),
+        _processing(infra, full, empty, options, label, client_ids=False),
+        _processing(infra, full, empty, options, label, client_ids=True),
         _ingest(infra, full, empty, options, label),
         *_reads(infra, {"fluxa": (full, ids), "baseline": (empty, small)}, label),
         _sizes(full, options.rows),
@@ -94,15 +96,16 @@ def prefill(database: str, rows: int, days: int) -> list[str]:
 
 
 def _processing(
-    infra: Infra, full: str, empty: str, options: ScaleOptions, label: str
+    infra: Infra, full: str, empty: str, options: ScaleOptions, label: str, client_ids: bool
 ) -> Comparison:
-    row = Comparison(f"processing, pre-queued, {label}", "events/s", True, "≥ 0.90")
+    ids = "client-chosen ids" if client_ids else "ids Fluxa makes"
+    row = Comparison(f"processing, pre-queued, {ids}, {label}", "events/s", True, "≥ 0.90")
     for _ in range(options.rounds):
         for side, database in (("fluxa", full), ("baseline", empty)):
             env = infra.environ(database)
             settings = infra.settings(env)
             source = f"bench-{uuid.uuid4().hex[:8]}"
-            enqueue(infra, settings, options.events, source=source)
+            enqueue(infra, settings, options.events, source=source, client_ids=client_ids)
             engine, count = source_counter(database, source)
             worker = infra.worker(env, settings, options.concurrency)
             try:
