@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 import threading
 import uuid
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy import event as sa_event
 
 from fluxa.events import partition_repository as partitions_store
+from fluxa.events import repository
 from fluxa.events.models import events
 from fluxa.events.partitions import day_partition, days_ahead
 from fluxa.events.processor import EventProcessor, ProcessResult
@@ -25,7 +28,7 @@ from fluxa.infra.storage import S3ObjectStore
 from fluxa.messages.tasks import TaskName
 from launcher.waiting import wait_until
 from tests.integration.helpers import fluxa, run_task, wait_for_rows
-from tests.support.builders import event_message
+from tests.support.builders import event_body, event_message
 from tests.support.hostile_messages import events_body
 
 pytestmark = pytest.mark.integration
@@ -186,3 +189,28 @@ def at_once(processors: list[EventProcessor], messages: list[dict]) -> list[Proc
     for thread in threads:
         thread.join()
     return results
+
+
+def test_a_lookup_by_a_uuidv7_id_reads_the_partition_of_its_time(client, engine, worker):
+    """The id says when it was made, which is when its event arrived: one day's partition
+    answers (two only within 5 minutes of midnight)."""
+    event_id = client.post("/v1/events", json=event_body()).get_json()["event_id"]
+    wait_for_rows(engine, [event_id])
+    ran: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "FROM events" in statement:
+            ran.append((statement, parameters))
+
+    sa_event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with engine.connect() as conn:
+            assert repository.get_event(conn, event_id) is not None
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", capture)
+    [(statement, parameters)] = ran  # found by the first, narrowed query
+    with engine.connect() as conn:
+        explain = f"EXPLAIN (FORMAT JSON) {statement}"
+        plan = conn.exec_driver_sql(explain, parameters).scalar_one()
+    scanned = set(re.findall(r'"Relation Name": "(events_p\d+)"', json.dumps(plan)))
+    assert 1 <= len(scanned) <= 2 and len(partition_names(engine)) > 2, scanned
