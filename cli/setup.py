@@ -8,10 +8,8 @@ import json
 import click
 
 from cli.common import settings_or_exit
-from fluxa.events.partition_repository import make_partitions_now
-from fluxa.events.partitions import days_ahead
+from fluxa.events.retention import make_days_ahead
 from fluxa.infra.aws import s3_client, sqs_client
-from fluxa.infra.db import make_engine
 from fluxa.infra.provisioning import setup_all
 from fluxa.infra.provisioning_check import check_all
 from fluxa.migrations import upgrade
@@ -33,8 +31,7 @@ def setup(check: bool) -> None:
     settings = settings_or_exit("database_url")
     if not check:
         result = setup_all(settings, sqs_client(settings), s3_client(settings))
-        engine = make_engine(settings.database_url, pool_size=1)
-        made = make_partitions_now(engine, days_ahead(dt.datetime.now(dt.UTC).date()))
+        made = make_days_ahead(settings.database_url, dt.datetime.now(dt.UTC))
         result["event_partitions_made"] = [partition.name for partition in made]
         click.echo(json.dumps(result, indent=2))
         return

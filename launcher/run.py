@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import shutil
 import signal
@@ -13,6 +14,7 @@ from types import FrameType
 
 from config import Settings, load_settings
 from fluxa.auth.dev_issuer import DevIssuer
+from fluxa.events.retention import make_days_ahead
 from fluxa.infra.aws import s3_client, sqs_client
 from fluxa.infra.provisioning import setup_all
 from fluxa.infra.queues import queue_urls, source_queues, visible_count
@@ -210,6 +212,7 @@ def run_standalone(
             setup_all, settings, sqs_client(settings), s3_client(settings)
         )
         provision()
+        make_days_ahead(settings.database_url, dt.datetime.now(dt.UTC))  # as `fluxa setup`
         (data_dir / "standalone.env").write_text(
             "".join(f"{key}={value}\n" for key, value in env_vars.items())
         )

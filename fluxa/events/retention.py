@@ -28,7 +28,7 @@ from fluxa.events.partitions import (
     past_retention,
     retention_cutoff,
 )
-from fluxa.infra.db import transaction
+from fluxa.infra.db import make_engine, transaction
 
 #: Days the archive keeps an object beyond retention: the time retention may run late
 #: before a kept row would name an expired payload (`overdue` alarms well before).
@@ -60,6 +60,16 @@ class RetentionReport:
             "detached": self.detached,
             "history_rows_deleted": self.history_rows_deleted,
         }
+
+
+def make_days_ahead(database_url: str, now: dt.datetime) -> list[Partition]:
+    """Make today's partition and the next week's (what `fluxa setup` does after its
+    migrations); the ones made."""
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        return store.make_partitions_now(engine, days_ahead(now.date()))
+    finally:
+        engine.dispose()
 
 
 def maintain(
