@@ -56,6 +56,18 @@ def partition_missing(exc: IntegrityError) -> bool:
     return getattr(orig, "sqlstate", None) == "23514" and "no partition" in str(orig)
 
 
+def default_partitions(conn: Connection) -> list[str]:
+    """A DEFAULT partition of `events`, if someone made one (Fluxa never does)."""
+    rows = conn.execute(
+        text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = to_regclass('events')"
+            " AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'"
+        )
+    )
+    return [row.relname for row in rows]
+
+
 def pending_detaches(conn: Connection) -> list[str]:
     """Partitions whose `DETACH … CONCURRENTLY` was interrupted (to be finalized)."""
     rows = conn.execute(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from fluxa.events import partition_repository as store
 from fluxa.events.partitions import (
@@ -127,6 +127,16 @@ def _expire_history_rows(
         deleted += count
         if count < HISTORY_BATCH:
             return deleted
+
+
+def lateness_now(conn: Connection, retention_days: int | None, now: dt.datetime) -> list[str]:
+    """`lateness` of the partitions as they are, and any DEFAULT partition: beside one,
+    a partition cannot be detached concurrently, and each new one scans it."""
+    late = lateness(store.list_partitions(conn), retention_days, now)
+    return late + [
+        f"{name} is a DEFAULT partition: move its rows into day partitions and drop it"
+        for name in store.default_partitions(conn)
+    ]
 
 
 def lateness(

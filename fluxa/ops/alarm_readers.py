@@ -10,8 +10,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Connection, func, select, text
 
 from fluxa.events.models import events
-from fluxa.events.partition_repository import list_partitions
-from fluxa.events.partitions import Partition
 from fluxa.events.trail import event_trail
 from fluxa.infra.queues import queue_counts
 from fluxa.ops.alarm_rules import LONG_QUERY_SECONDS
@@ -30,11 +28,6 @@ def read_outcomes(conn: Connection, window: dt.timedelta) -> tuple[int, int]:
         .where(event_trail.c.at >= since, event_trail.c.stage == "dead_lettered")
     ).scalar_one()  # fmt: skip
     return persisted, dead_lettered
-
-
-def read_partitions(conn: Connection) -> list[Partition]:
-    """The partitions of `events`."""
-    return list_partitions(conn)
 
 
 def read_database_load(conn: Connection) -> tuple[int, int, int]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from config import Settings
-from fluxa.events.retention import lateness
+from fluxa.events.retention import lateness_now
 from fluxa.ops import alarm_readers as read
 from fluxa.ops import alarm_rules as rules
 from fluxa.ops.alarm_rules import Alarm
@@ -25,11 +25,7 @@ def evaluate(
             rules.processor_error_rate(*read.read_outcomes(conn, window)),
             rules.database_load(*read.read_database_load(conn)),
             rules.event_partitions(
-                lateness(
-                    read.read_partitions(conn),
-                    settings.events_retention_days,
-                    dt.datetime.now(dt.UTC),
-                )
+                lateness_now(conn, settings.events_retention_days, dt.datetime.now(dt.UTC))
             ),
         ]
     for name in (settings.dead_letter_queue, settings.stats_dead_letter_queue):

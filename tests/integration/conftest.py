@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from config import Settings, load_settings
@@ -26,6 +27,7 @@ from fluxa.infra.aws import s3_client, sqs_client
 from fluxa.infra.db import libpq_url, make_engine
 from fluxa.infra.provisioning import setup_all
 from fluxa.infra.queues import source_queues
+from fluxa.migrations import upgrade
 from launcher.emulator import MOTO_ACCOUNT_ID, MotoServer
 from launcher.environment import child_environment, variable
 from launcher.postgres import EmbeddedPostgres
@@ -277,3 +279,25 @@ def start_maintenance_worker(
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def scratch_database_at(test_database: TestDatabase) -> Iterator[Any]:
+    """`scratch_database_at(revision)` → the URL of a database of its own on the suite's
+    server, migrated to `revision`; dropped after the test."""
+    names: list[str] = []
+
+    def create(revision: str) -> str:
+        name = f"fluxa_scratch_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(libpq_url(test_database.url), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        names.append(name)
+        url = make_url(test_database.url).set(database=name)
+        rendered = url.render_as_string(hide_password=False)
+        upgrade(rendered, revision)
+        return rendered
+
+    yield create
+    with psycopg.connect(libpq_url(test_database.url), autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

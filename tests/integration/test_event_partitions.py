@@ -15,7 +15,7 @@ import threading
 import uuid
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy import event as sa_event
 
 from fluxa.events import partition_repository as partitions_store
@@ -23,6 +23,7 @@ from fluxa.events import repository
 from fluxa.events.models import events
 from fluxa.events.partitions import day_partition, days_ahead
 from fluxa.events.processor import EventProcessor, ProcessResult
+from fluxa.events.retention import lateness_now
 from fluxa.events.trail import Delivery
 from fluxa.infra.storage import S3ObjectStore
 from fluxa.messages.tasks import TaskName
@@ -214,3 +215,21 @@ def test_a_lookup_by_a_uuidv7_id_reads_the_partition_of_its_time(client, engine,
         plan = conn.exec_driver_sql(explain, parameters).scalar_one()
     scanned = set(re.findall(r'"Relation Name": "(events_p\d+)"', json.dumps(plan)))
     assert 1 <= len(scanned) <= 2 and len(partition_names(engine)) > 2, scanned
+
+
+def test_a_default_partition_is_named_late_until_it_is_gone(scratch_database_at):
+    """Fluxa makes none; one made by hand would make every new partition scan it and
+    forbid concurrent detaches, so the EventPartitions alarm names it."""
+    engine = create_engine(scratch_database_at("head"))
+    now = dt.datetime.now(dt.UTC)
+    try:
+        with engine.begin() as conn:
+            assert lateness_now(conn, None, now) == []
+            conn.execute(text("CREATE TABLE events_default PARTITION OF events DEFAULT"))
+        with engine.connect() as conn:
+            assert lateness_now(conn, None, now) == [
+                "events_default is a DEFAULT partition: move its rows into day partitions"
+                " and drop it"
+            ]
+    finally:
+        engine.dispose()

@@ -7,19 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Iterator
 
-import psycopg
 import pytest
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.engine import make_url
 
 from fluxa.events import repository
 from fluxa.events.models import events
 from fluxa.events.partition_repository import list_partitions
 from fluxa.events.partitions import HISTORY
 from fluxa.events.retention import maintain
-from fluxa.infra.db import libpq_url, make_engine
+from fluxa.infra.db import make_engine
 from fluxa.migrations import upgrade
 from launcher.waiting import wait_until
 
@@ -30,16 +27,9 @@ DAYS = 60  # the old rows arrived over the last DAYS days
 
 
 @pytest.fixture
-def scratch_database(test_database) -> Iterator[str]:
+def scratch_database(scratch_database_at) -> str:
     """A database of its own at revision 0008 (before partitions)."""
-    name = f"fluxa_migration_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(libpq_url(test_database.url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(test_database.url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url, "0008")
-    yield url
-    with psycopg.connect(libpq_url(test_database.url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return scratch_database_at("0008")
 
 
 def fill(engine: Engine, now: dt.datetime) -> None:

@@ -7,8 +7,7 @@ import logging
 
 from celery import shared_task
 
-from fluxa.events.partition_repository import list_partitions
-from fluxa.events.retention import lateness, maintain
+from fluxa.events.retention import lateness_now, maintain
 from fluxa.events.trail import event_trail
 from fluxa.infra.db import translated_errors
 from fluxa.infra.purge import delete_older_than
@@ -71,7 +70,7 @@ def maintain_event_partitions(self: FluxaTask) -> dict[str, object]:
     engine, now = services(settings).engine, dt.datetime.now(dt.UTC)
     report = maintain(engine, settings.events_retention_days, now=now)
     with translated_errors(), engine.connect() as conn:
-        late = lateness(list_partitions(conn), settings.events_retention_days, now)
+        late = lateness_now(conn, settings.events_retention_days, now)
     metrics.event_partitions_checked(settings, len(late))
     log.info(
         "event partitions maintained",
