@@ -9,6 +9,7 @@ import click
 
 from cli.common import settings_or_exit
 from fluxa.events.kept_claims import keep_claims
+from fluxa.events.partition_repository import make_partitions_now
 from fluxa.events.retention import maintain
 from fluxa.infra.aws import s3_client
 from fluxa.infra.db import make_engine
@@ -53,3 +54,17 @@ def events_retention(dry_run: bool, keep_tables: bool) -> None:
         keep_tables=keep_tables,
     )
     click.echo(json.dumps(report.as_dict(), indent=2))
+
+
+@events.command("make-partitions")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), required=True)
+def events_make_partitions(first: dt.datetime, last: dt.datetime) -> None:
+    """Make the day partitions from --from to --to (UTC days, both included) that do not
+    exist yet: to bring rows of past days back (runbook §14). Prints the ones made."""
+    if last < first:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    settings = settings_or_exit("database_url")
+    days = [(first + dt.timedelta(days=n)).date() for n in range((last - first).days + 1)]
+    made = make_partitions_now(make_engine(settings.database_url), days)
+    click.echo(json.dumps([partition.name for partition in made]))

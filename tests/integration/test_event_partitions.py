@@ -233,3 +233,20 @@ def test_a_default_partition_is_named_late_until_it_is_gone(scratch_database_at)
             ]
     finally:
         engine.dispose()
+
+
+def test_an_operator_makes_the_partitions_of_past_days(environ, engine):
+    day = a_day_of_our_own(engine)
+    while day_partition(day + dt.timedelta(days=1)).name in partition_names(engine):
+        day = a_day_of_our_own(engine)
+    after = day + dt.timedelta(days=1)
+    made = json.loads(
+        fluxa(environ, "events", "make-partitions", "--from", f"{day}", "--to", f"{after}")
+    )
+    assert made == [day_partition(day).name, day_partition(after).name]
+    assert (
+        json.loads(
+            fluxa(environ, "events", "make-partitions", "--from", f"{day}", "--to", f"{after}")
+        )
+        == []
+    )
