@@ -5,6 +5,10 @@ never waits on a client: it builds the response whole (Flask's are built in memo
 anyway), and the event loop sends it. a2wsgi's bridge, which streams both ways, cost
 12% of single-event ingest throughput by measurement (docs/benchmarks.md); this one
 makes a single thread hop per request.
+
+A response that declares no length (a Flask response from a generator: a trade export)
+is streamed instead: each chunk is made on a thread and sent by the event loop, so no
+thread waits on a slow reader between chunks and memory holds one chunk at a time.
 """
 
 from __future__ import annotations
@@ -23,7 +27,29 @@ from api.request_gate import GateLimits, Receive, RequestGate, Scope, Send
 THREADS = 32
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-Response = tuple[int, list[tuple[bytes, bytes]], bytes]
+Response = tuple[int, list[tuple[bytes, bytes]], "bytes | Stream"]
+#: How long a streamed response waits for a reader to take a chunk before giving up.
+SEND_TIMEOUT = 60.0
+
+
+class Stream:
+    """The rest of a streamed response: its chunks, taken one at a time, then closed."""
+
+    def __init__(self, first: list[bytes], result: Iterable[bytes]) -> None:
+        self._pending = first
+        self._result = result
+        self._chunks = iter(result)
+
+    def next_chunk(self) -> bytes | None:
+        """The next chunk (on a thread: the app makes it), None at the end."""
+        if self._pending:
+            return self._pending.pop(0)
+        return next(self._chunks, None)
+
+    def close(self) -> None:
+        close = getattr(self._result, "close", None)
+        if close is not None:
+            close()
 
 
 def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
@@ -73,15 +99,18 @@ def run_wsgi(app: WSGIApp, environ: dict[str, Any]) -> Response:
 
     chunks: list[bytes] = []
     result = app(environ, start_response)
+    status, headers = started
+    encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    code = int(status.split(" ", 1)[0])
+    if not any(name == b"content-length" for name, _ in encoded):
+        return code, encoded, Stream(chunks, result)
     try:
         chunks.extend(result)
     finally:
         close = getattr(result, "close", None)
         if close is not None:
             close()
-    status, headers = started
-    encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-    return int(status.split(" ", 1)[0]), encoded, b"".join(chunks)
+    return code, encoded, b"".join(chunks)
 
 
 class ThreadedWSGI:
@@ -97,7 +126,16 @@ class ThreadedWSGI:
         loop = asyncio.get_running_loop()
         status, headers, body = await loop.run_in_executor(self._pool, run_wsgi, self._app, environ)
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        if isinstance(body, bytes):
+            await send({"type": "http.response.body", "body": body})
+            return
+        try:
+            while (chunk := await loop.run_in_executor(self._pool, body.next_chunk)) is not None:
+                message = {"type": "http.response.body", "body": chunk, "more_body": True}
+                await asyncio.wait_for(send(message), SEND_TIMEOUT)
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await loop.run_in_executor(self._pool, body.close)
 
 
 def served(app: WSGIApp, limits: GateLimits) -> RequestGate:

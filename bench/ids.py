@@ -46,7 +46,9 @@ def run(infra: Infra, options: IdOptions) -> list[Comparison]:
             getattr(row, side).append(_insert_rate(database, new_id, options.inserts))
     for side, (database, _) in sides.items():
         with psycopg.connect(libpq_url(database)) as conn:
-            size = conn.execute("SELECT pg_relation_size('events_pkey')").fetchone()[0]
+            size = conn.execute(  # a partitioned index is the sum of its partitions'
+                "SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree('events_pkey')"
+            ).fetchone()[0]
         row.extra[f"{side} primary key MB"] = round(size / 2**20, 1)
     return [row]
 

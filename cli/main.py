@@ -12,6 +12,7 @@ from cli.serve import serve
 from cli.setup import db, setup
 from cli.standalone import standalone, token
 from cli.stats import stats
+from cli.trades import trades
 from cli.users import users
 from fluxa.errors import FluxaError
 
@@ -34,6 +35,6 @@ def main() -> None:
 
 for command in (
     setup, db, serve, standalone, token, stats, events, dlq, trace, alarms_now, worker_ready,
-    users,
+    users, trades,
 ):  # fmt: skip
     main.add_command(command)

@@ -15,6 +15,7 @@ from api.schemas.trades import (
     IfMatchHeaderSchema,
     ImageUploadRequestSchema,
     ImageUploadSchema,
+    TradeExportQuerySchema,
     TradeListQuerySchema,
     TradePageSchema,
     TradeSchema,
@@ -24,6 +25,7 @@ from api.services import current_services
 from fluxa import logcontext
 from fluxa.errors import GoneError, NotFoundError, PreconditionRequiredError
 from fluxa.idempotency import StoredResponse
+from fluxa.trades.export import csv_chunks, json_chunks
 from fluxa.trades.schemas import TradeCreateSchema, TradeUpdateSchema
 from fluxa.trades.service import TradeFilter
 from fluxa.trades.trade import Trade
@@ -108,6 +110,31 @@ def list_trades(query: dict[str, Any]) -> Any:
         current_principal().sub, filters, limit=query["limit"], cursor=query.get("cursor")
     )
     return {"items": [dump_trade(t) for t in page.items], "next_cursor": page.next_cursor}
+
+
+#: What an export answers: the CSV of fills, or the JSON array of trades.
+_EXPORT_CONTENT = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/json": {
+        "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Trade"}}
+    },
+}
+
+
+@blp.route("/export", methods=["GET"])
+@blp.arguments(TradeExportQuerySchema, location="query")
+@blp.doc(responses={"200": {"description": "Every trade of yours", "content": _EXPORT_CONTENT}})
+@blp.problems(*AUTH_ERRORS, 400)
+def export_trades(query: dict[str, Any]) -> Response:
+    """export-trades: every trade of yours with its partial closes, streamed. `csv` gives
+    the fills that make them in the fluxa-csv import format (importing it again makes
+    the same trades); `json` the trades as `GET /v1/trades/{id}` shows them."""
+    trades = current_services().trades.every(current_principal().sub)
+    if query["format"] == "json":
+        return Response(json_chunks(trades, dump_trade), mimetype="application/json")
+    response = Response(csv_chunks(trades), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="trades.csv"'
+    return response
 
 
 @blp.route("/<string:trade_id>", methods=["GET"])

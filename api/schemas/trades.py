@@ -72,6 +72,14 @@ def dump_trade(trade: Trade) -> dict[str, Any]:
     }
 
 
+class TradeExportQuerySchema(Schema):
+    format = fields.String(
+        load_default="csv",
+        validate=validate.OneOf(["csv", "json"]),
+        metadata={"description": "csv: the fills in the fluxa-csv import format; json: trades"},
+    )
+
+
 class TradeListQuerySchema(Schema):
     symbol = fields.String(validate=FullMatch(SYMBOL_PATTERN))
     status = fields.String(validate=validate.OneOf([s.value for s in Status]))

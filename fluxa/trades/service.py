@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,6 +24,8 @@ from fluxa.trades.trade import PartialClose, Side, Trade
 from fluxa.trades.versions import VersionCondition
 
 log = logging.getLogger("fluxa.trades")
+#: Trades read at a time by `TradeService.every` (an export).
+EXPORT_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,10 @@ class TradeService:
         next_cursor = encode_cursor(page[-1].entered_at, page[-1].id) if more else None
         return TradePage(items=page, next_cursor=next_cursor)
 
+    def every(self, user_id: str) -> Iterator[Trade]:
+        """Every trade of the user (`every_trade`)."""
+        return every_trade(self._engine, user_id)
+
     def update(
         self, user_id: str, trade_id: str, changes: dict[str, Any], *, condition: VersionCondition
     ) -> Trade:
@@ -187,3 +194,27 @@ class TradeService:
             },
         )
         self._changes.after_commit((trade or previous).user_id)
+
+
+def every_trade(engine: Engine, user_id: str, *, page: int = EXPORT_PAGE) -> Iterator[Trade]:
+    """Every trade of the user, newest entry first, a page of `page` at a time: each page
+    its own short read, so a slow reader of an export holds no connection. The first
+    page is read before this returns: a database that is down fails the call, not a
+    response already under way."""
+    first = _page_of_every(engine, user_id, page, None)
+    return _rest_of_every(engine, user_id, page, first)
+
+
+def _rest_of_every(engine: Engine, user_id: str, page: int, rows: list[Trade]) -> Iterator[Trade]:
+    while True:
+        yield from rows
+        if len(rows) < page:
+            return
+        rows = _page_of_every(engine, user_id, page, (rows[-1].entered_at, rows[-1].id))
+
+
+def _page_of_every(
+    engine: Engine, user_id: str, page: int, after: tuple[dt.datetime, str] | None
+) -> list[Trade]:
+    with translated_errors(), engine.connect() as conn:
+        return trades_repository.list_page(conn, user_id, limit=page, after=after)

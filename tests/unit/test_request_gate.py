@@ -7,7 +7,7 @@ import asyncio
 import json
 
 from api.request_gate import GateLimits, RequestGate, declared_length
-from api.wsgi_bridge import run_wsgi, wsgi_environ
+from api.wsgi_bridge import Stream, run_wsgi, wsgi_environ
 
 LIMITS = GateLimits(max_body_bytes=100, body_seconds=0.2, large_body_bytes=50)
 
@@ -115,8 +115,35 @@ def test_wsgi_environ_of_an_asgi_request():
 
 def test_run_wsgi_collects_the_whole_response():
     def app(environ, start_response):
-        write = start_response("201 Created", [("Content-Type", "text/plain")])
+        write = start_response(
+            "201 Created", [("Content-Type", "text/plain"), ("Content-Length", "3")]
+        )
         write(b"a")
         return [b"b", b"c"]
 
-    assert run_wsgi(app, {}) == (201, [(b"content-type", b"text/plain")], b"abc")
+    headers = [(b"content-type", b"text/plain"), (b"content-length", b"3")]
+    assert run_wsgi(app, {}) == (201, headers, b"abc")
+
+
+def test_a_response_of_no_length_streams_a_chunk_at_a_time_and_is_closed():
+    made, closed = [], []
+
+    class Body:
+        def __iter__(self):
+            for n in range(3):
+                made.append(n)
+                yield f"{n},".encode()
+
+        def close(self):
+            closed.append(True)
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/csv")])
+        return Body()
+
+    status, _headers, stream = run_wsgi(app, {})
+    assert status == 200 and isinstance(stream, Stream) and made == []
+    assert stream.next_chunk() == b"0," and made == [0]  # made when taken, not before
+    assert [stream.next_chunk(), stream.next_chunk(), stream.next_chunk()] == [b"1,", b"2,", None]
+    stream.close()
+    assert closed == [True]
