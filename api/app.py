@@ -8,7 +8,12 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import build_verifier
 from api.blueprints import auth, events, ingest, ops, stats, trades
-from api.converters import EventIdConverter, event_id_parameter
+from api.converters import (
+    EventIdConverter,
+    TradeIdConverter,
+    event_id_parameter,
+    trade_id_parameter,
+)
 from api.json_body import BoundedJSONProvider, BoundedRequest
 from api.metrics import rate_limit_store_failure_counter, register_metrics
 from api.openapi import document_problems, extend_spec, openapi_yaml_text
@@ -39,6 +44,7 @@ def create_app(settings: Settings, *, publisher: TaskPublisher | None = None) ->
     app = Flask("fluxa")
     app.request_class = BoundedRequest
     app.url_map.converters["event_id"] = EventIdConverter
+    app.url_map.converters["trade_id"] = TradeIdConverter
     app.json = BoundedJSONProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -71,6 +77,7 @@ def create_app(settings: Settings, *, publisher: TaskPublisher | None = None) ->
     app.after_request(add_rate_limit_headers)
     api = Api(app)
     api.register_converter(EventIdConverter, event_id_parameter)
+    api.register_converter(TradeIdConverter, trade_id_parameter)
     extend_spec(api)
     api.register_blueprint(ingest.blp)
     api.register_blueprint(events.blp)

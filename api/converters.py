@@ -17,3 +17,15 @@ class EventIdConverter(BaseConverter):
 def event_id_parameter(_converter: EventIdConverter) -> dict[str, str]:
     """The OpenAPI schema of an event id path parameter."""
     return {"type": "string", "pattern": EVENT_ID_PATTERN}
+
+
+class TradeIdConverter(BaseConverter):
+    """A trade id in a path: any segment but `export`, so `/v1/trades/export` names only
+    the export (a PATCH there is a 405 whose `Allow` says GET, not a trade lookup)."""
+
+    regex = r"(?!export$)[^/]+"
+
+
+def trade_id_parameter(_converter: TradeIdConverter) -> dict[str, object]:
+    """The OpenAPI schema of a trade id path parameter."""
+    return {"type": "string", "not": {"enum": ["export"]}}

@@ -137,7 +137,7 @@ def export_trades(query: dict[str, Any]) -> Response:
     return response
 
 
-@blp.route("/<string:trade_id>", methods=["GET"])
+@blp.route("/<trade_id:trade_id>", methods=["GET"])
 @blp.arguments(NoQuerySchema, location="query")
 @blp.response(200, TradeSchema)
 @blp.problems(*AUTH_ERRORS, 404)
@@ -147,7 +147,7 @@ def get_trade(_query: dict[str, Any], trade_id: str) -> Any:
     return dump_trade(trade), 200, _etag(trade)
 
 
-@blp.route("/<string:trade_id>", methods=["PATCH"])
+@blp.route("/<trade_id:trade_id>", methods=["PATCH"])
 @blp.arguments(IfMatchHeaderSchema, location="headers")
 @blp.arguments(TradeUpdateSchema)
 @blp.response(200, TradeSchema)
@@ -161,7 +161,7 @@ def update_trade(headers: dict[str, Any], changes: dict[str, Any], trade_id: str
     return dump_trade(trade), 200, _etag(trade)
 
 
-@blp.route("/<string:trade_id>", methods=["DELETE"])
+@blp.route("/<trade_id:trade_id>", methods=["DELETE"])
 @blp.response(204)
 @blp.problems(*AUTH_ERRORS, 404)
 def delete_trade(trade_id: str) -> Response:
@@ -170,7 +170,7 @@ def delete_trade(trade_id: str) -> Response:
     return Response(status=204)
 
 
-@blp.route("/<string:trade_id>/images", methods=["POST"])
+@blp.route("/<trade_id:trade_id>/images", methods=["POST"])
 @blp.arguments(ImageUploadRequestSchema)
 @blp.response(201, ImageUploadSchema)
 @blp.problems(*AUTH_ERRORS, 400, 404, 415)

@@ -151,3 +151,10 @@ def test_an_export_whose_database_is_down_is_a_503_not_a_cut_stream(live_url, au
         test_database.proxy.restore()
     assert response.status_code == 503
     assert response.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_the_export_path_is_no_trade_id(client, auth):
+    """`export` never reaches the trade routes: a PATCH there is a 405 that allows GET."""
+    response = client.patch("/v1/trades/export", json={"notes": "x"}, headers=auth("someone"))
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD"}
