@@ -101,6 +101,7 @@ def list_trades(query: dict[str, Any]) -> Any:
     """list-trades: newest entry first, filtered, with keyset pagination."""
     filters = TradeFilter(
         symbol=query.get("symbol", "").upper() or None,
+        account=query.get("account"),
         status=query.get("status"),
         tag=query.get("tag"),
         since=query.get("since"),

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from fluxa.decimals import to_str
 from fluxa.trades.images import CONTENT_TYPES, MAX_IMAGE_BYTES
 from fluxa.trades.pnl import realized_net
-from fluxa.trades.schemas import SYMBOL_PATTERN, TAG_PATTERN
+from fluxa.trades.schemas import ACCOUNT_PATTERN, SYMBOL_PATTERN, TAG_PATTERN
 from fluxa.trades.trade import Side, Status, Trade
 from fluxa.trades.versions import parse_if_match
 from fluxa.validation.fields import FullMatch, Moment, Text
@@ -27,6 +27,9 @@ class TradeSchema(Schema):
     entry_price = fields.String()
     entered_at = fields.DateTime()
     fees = fields.String()
+    account = fields.String()
+    multiplier = fields.String()
+    currency = fields.String()
     exit_price = fields.String(allow_none=True)
     exited_at = fields.DateTime(allow_none=True)
     partial_closes = fields.List(fields.Dict())
@@ -50,6 +53,9 @@ def dump_trade(trade: Trade) -> dict[str, Any]:
         "entry_price": to_str(trade.entry_price),
         "entered_at": trade.entered_at,
         "fees": to_str(trade.fees),
+        "account": trade.account,
+        "multiplier": to_str(trade.multiplier),
+        "currency": trade.currency,
         "exit_price": to_str(trade.exit_price),
         "exited_at": trade.exited_at,
         "partial_closes": [
@@ -82,6 +88,7 @@ class TradeExportQuerySchema(Schema):
 
 class TradeListQuerySchema(Schema):
     symbol = fields.String(validate=FullMatch(SYMBOL_PATTERN))
+    account = fields.String(validate=FullMatch(ACCOUNT_PATTERN))
     status = fields.String(validate=validate.OneOf([s.value for s in Status]))
     tag = fields.String(validate=FullMatch(TAG_PATTERN))
     since = Moment()

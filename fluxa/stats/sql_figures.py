@@ -45,14 +45,14 @@ per_trade AS (
   SELECT t.user_id, t.id, t.symbol, t.closed_at, t.status = 'closed' AS closed,
          p.net + CASE WHEN t.exit_price IS NULL THEN 0
                       ELSE (t.exit_price - t.entry_price) * (t.quantity - p.quantity)
-                           * {_DIRECTION} END
+                           * t.multiplier * {_DIRECTION} END
            - CASE WHEN t.status = 'closed' THEN t.fees ELSE 0 END AS realized,
          p.fees + CASE WHEN t.status = 'closed' THEN t.fees ELSE 0 END AS fees
   FROM trades t
   CROSS JOIN LATERAL (
     SELECT coalesce(sum((c->>'quantity')::numeric), 0) AS quantity,
            coalesce(sum(((c->>'price')::numeric - t.entry_price) * (c->>'quantity')::numeric
-                         * {_DIRECTION}
+                         * t.multiplier * {_DIRECTION}
                          - (c->>'fees')::numeric), 0) AS net,
            coalesce(sum((c->>'fees')::numeric), 0) AS fees
     FROM jsonb_array_elements(t.partial_closes) AS c
@@ -83,7 +83,7 @@ _EVENTS = f"""
 WITH legs AS (
   SELECT t.user_id, t.id, c.leg, (c.close->>'closed_at')::timestamptz AS at,
          ((c.close->>'price')::numeric - t.entry_price) * (c.close->>'quantity')::numeric
-           * {_DIRECTION} - (c.close->>'fees')::numeric AS amount,
+           * t.multiplier * {_DIRECTION} - (c.close->>'fees')::numeric AS amount,
          t.status = 'closed' AS closed, t.fees
   FROM trades t
   CROSS JOIN LATERAL jsonb_array_elements(t.partial_closes) WITH ORDINALITY AS c(close, leg)
@@ -94,7 +94,7 @@ WITH legs AS (
            * CASE WHEN t.partial_closes = '[]' THEN t.quantity
                   ELSE t.quantity - (SELECT sum((c->>'quantity')::numeric)
                                      FROM jsonb_array_elements(t.partial_closes) AS c) END
-           * {_DIRECTION},
+           * t.multiplier * {_DIRECTION},
          true, t.fees
   FROM trades t
   WHERE t.user_id = ANY(:users) AND t.exit_price IS NOT NULL

@@ -49,15 +49,15 @@ def _fill(
 ) -> dict[str, str]:  # fmt: skip
     return {
         "executed_at": at.isoformat(),
-        "account": "",
+        "account": trade.account,
         "symbol": trade.symbol,
         "side": side,
         "quantity": to_str(quantity),
         "price": to_str(price),
         "fees": to_str(fees),
         "execution_id": f"{trade.id}:{step}",
-        "multiplier": "1",
-        "currency": "",
+        "multiplier": to_str(trade.multiplier),
+        "currency": trade.currency,
     }
 
 

@@ -8,12 +8,18 @@ from fluxa.decimals import fits_storage
 from fluxa.errors import SchemaValidationError
 from fluxa.trades.trade import Trade
 
+#: Contract multipliers stop here (a forex standard lot is 100,000): P&L figures of any
+#: trade then stay within what the stats columns hold.
+MAX_MULTIPLIER = 1_000_000
+
 
 def problems(trade: Trade) -> dict[str, list[str]]:
     """Field → messages for every rule `trade` breaks (empty when it is valid)."""
     found: dict[str, list[str]] = defaultdict(list)
     if trade.quantity <= 0:
         found["quantity"].append("Must be greater than 0.")
+    if not 0 < trade.multiplier <= MAX_MULTIPLIER or not fits_storage(trade.multiplier):
+        found["multiplier"].append(f"Must be greater than 0 and at most {MAX_MULTIPLIER}.")
     for name in ("entry_price", "fees", "exit_price"):
         value = getattr(trade, name)
         if value is not None and value < 0:

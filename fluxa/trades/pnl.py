@@ -1,7 +1,7 @@
 """Realized P&L of a trade (pure, Decimal only, never rounded: see `decimals.EXACT`).
 
 Every close — each partial close and the final exit of what remains — realizes
-(close price − entry price) × quantity × (+1 long, −1 short). A closed trade's net
+(close price − entry price) × quantity × multiplier × (+1 long, −1 short). A closed trade's net
 P&L is the sum over its closes minus all of its fees (the trade's own and each
 partial close's).
 """
@@ -34,7 +34,7 @@ def close_legs(trade: Trade) -> list[tuple[Decimal, Decimal, dt.datetime, Decima
 
 
 def leg_gross(trade: Trade, quantity: Decimal, price: Decimal) -> Decimal:
-    return (price - trade.entry_price) * quantity * trade.side.direction
+    return (price - trade.entry_price) * quantity * trade.multiplier * trade.side.direction
 
 
 @exact

@@ -49,6 +49,9 @@ def to_row(trade: Trade) -> dict[str, Any]:
         "entry_price": trade.entry_price,
         "entered_at": trade.entered_at,
         "fees": trade.fees,
+        "account": trade.account,
+        "multiplier": trade.multiplier,
+        "currency": trade.currency,
         "exit_price": trade.exit_price,
         "exited_at": trade.exited_at,
         "partial_closes": _partials_to_json(trade.partial_closes),
@@ -72,6 +75,9 @@ def from_row(row: Any) -> Trade:
         entry_price=m["entry_price"],
         entered_at=m["entered_at"],
         fees=m["fees"],
+        account=m["account"],
+        multiplier=m["multiplier"],
+        currency=m["currency"],
         exit_price=m["exit_price"],
         exited_at=m["exited_at"],
         partial_closes=_partials_from_json(m["partial_closes"]),
@@ -127,6 +133,7 @@ def list_page(
     user_id: str,
     *,
     symbol: str | None = None,
+    account: str | None = None,
     status: str | None = None,
     tag: str | None = None,
     since: dt.datetime | None = None,
@@ -138,6 +145,8 @@ def list_page(
     conditions = [trades.c.user_id == user_id]
     if symbol is not None:
         conditions.append(trades.c.symbol == symbol)
+    if account is not None:
+        conditions.append(trades.c.account == account)
     if status is not None:
         conditions.append(trades.c.status == status)
     if tag is not None:
@@ -185,7 +194,7 @@ def stream_by_user(
 _STATS_COLUMNS = [
     trades.c[name]
     for name in ("id", "user_id", "symbol", "side", "quantity", "entry_price", "entered_at",
-                 "fees", "exit_price", "exited_at", "partial_closes")
+                 "fees", "multiplier", "exit_price", "exited_at", "partial_closes")
 ]  # fmt: skip
 _SIDES = {side.value: side for side in Side}
 
@@ -201,6 +210,7 @@ def _stats_trade(row: Any) -> Trade:
         entry_price=row.entry_price,
         entered_at=row.entered_at,
         fees=row.fees,
+        multiplier=row.multiplier,
         exit_price=row.exit_price,
         exited_at=row.exited_at,
         partial_closes=_partials_from_json(row.partial_closes),

@@ -12,6 +12,8 @@ from fluxa.trades.trade import Side
 from fluxa.validation.fields import Amount, FullMatch, Moment, Text
 
 SYMBOL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/:-]{0,31}$"
+ACCOUNT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
 TAG_PATTERN = r"^[A-Za-z0-9_.:/-]{1,32}$"
 MAX_TAGS = 20
 MAX_IMAGES = 20
@@ -33,6 +35,17 @@ class _TradeFields(Schema):
     entry_price = Amount()
     entered_at = Moment()
     fees = Amount()
+    account = fields.String(
+        validate=FullMatch(ACCOUNT_PATTERN),
+        metadata={"description": "The broker account; trades of two accounts never mix."},
+    )
+    multiplier = Amount(
+        metadata={"description": "Contract multiplier: money per point per unit (default 1)."}
+    )
+    currency = fields.String(
+        validate=FullMatch(CURRENCY_PATTERN),
+        metadata={"description": "ISO 4217 code of prices and fees, e.g. USD."},
+    )
     exit_price = Amount(allow_none=True)
     exited_at = Moment(allow_none=True)
     partial_closes = fields.List(

@@ -31,6 +31,7 @@ EXPORT_PAGE = 500
 @dataclass(frozen=True)
 class TradeFilter:
     symbol: str | None = None
+    account: str | None = None
     status: str | None = None
     tag: str | None = None
     since: dt.datetime | None = None

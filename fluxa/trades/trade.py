@@ -45,6 +45,12 @@ class Trade:
     entry_price: Decimal
     entered_at: dt.datetime
     fees: Decimal = Decimal(0)
+    #: The broker account ("" when the trader keeps one); trades of two accounts never mix.
+    account: str = ""
+    #: Contract multiplier: money per point per unit (1 for shares, 50 for an ES future).
+    multiplier: Decimal = Decimal(1)
+    #: ISO 4217 code of the prices and fees ("" when not said).
+    currency: str = ""
     exit_price: Decimal | None = None
     exited_at: dt.datetime | None = None
     partial_closes: tuple[PartialClose, ...] = ()

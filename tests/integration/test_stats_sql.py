@@ -74,6 +74,8 @@ def a_trade(draw: st.DrawFn, user_id: str, trade_id: str) -> Trade:
         entry_price=draw(amounts),
         entered_at=entered_at,
         fees=draw(amounts),
+        # Shares, an index future, a fraction of a lot.
+        multiplier=draw(st.sampled_from([Decimal(1), Decimal(50), Decimal("0.1")])),
         exit_price=None if exit_at is None else draw(amounts),
         exited_at=exit_at,
         partial_closes=tuple(closes),

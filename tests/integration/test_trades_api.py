@@ -154,6 +154,10 @@ def test_the_schema_says_tags_are_unique(client):
         (trade_body(version=7), "version"),
         (trade_body(status="closed"), "status"),
         (trade_body(net_pnl="1000"), "net_pnl"),
+        (trade_body(multiplier="0"), "multiplier"),
+        (trade_body(multiplier="2000000"), "multiplier"),
+        (trade_body(currency="usd"), "currency"),
+        (trade_body(account=" spaced"), "account"),
     ],
 )
 def test_bad_trades_are_400_naming_the_field_and_nothing_is_stored(
@@ -324,3 +328,24 @@ def test_the_grant_is_a_sigv4_post_policy_naming_type_and_size(client, auth):
     policy = json.loads(base64.b64decode(grant["fields"]["policy"]))
     assert ["content-length-range", 1, 68] in policy["conditions"]
     assert {"Content-Type": "image/png"} in policy["conditions"]
+
+
+def test_accounts_keep_trades_apart_and_the_multiplier_scales_the_pnl(client, auth):
+    """Two accounts of one trader; an ES future (50 USD a point) in one of them."""
+    headers = auth(new_user())
+    future = trade_body(symbol="ES", quantity="2", entry_price="5000", fees="4.50",
+                        account="U-FUT", multiplier="50", currency="USD",
+                        exit_price="5010.25", exited_at="2026-03-02T15:00:00Z")  # fmt: skip
+    created = client.post("/v1/trades", json=future, headers=headers).get_json()
+    assert (created["account"], created["multiplier"], created["currency"]) == (
+        "U-FUT",
+        "50",
+        "USD",
+    )
+    assert created["realized_pnl"] == "1020.5"  # 10.25 × 2 × 50 − 4.50
+    client.post("/v1/trades", json=trade_body(account="U-CASH"), headers=headers)
+    client.post("/v1/trades", json=trade_body(), headers=headers)  # no account
+    by_account = client.get("/v1/trades?account=U-FUT", headers=headers).get_json()["items"]
+    assert [t["id"] for t in by_account] == [created["id"]]
+    everything = client.get("/v1/trades", headers=headers).get_json()["items"]
+    assert sorted(t["account"] for t in everything) == ["", "U-CASH", "U-FUT"]

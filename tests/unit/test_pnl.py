@@ -132,3 +132,13 @@ def test_a_valid_trade_passes():
             partial_closes=(close(3, 120),), exit_price=D(130), exited_at=T0 + dt.timedelta(hours=3)
         )
     )
+
+
+def test_a_futures_contract_multiplies_the_points_not_the_fees():
+    """2 ES contracts (50 USD a point) long from 5000 to 5010.25, 4.50 of fees."""
+    es = trade(
+        symbol="ES", quantity=D(2), entry_price=D(5000), multiplier=D(50), fees=D("4.50"),
+        exit_price=D("5010.25"), exited_at=T0 + dt.timedelta(minutes=30),
+    )  # fmt: skip
+    assert realized_gross(es) == D("1025.00")  # 10.25 points × 2 × 50
+    assert net_pnl(es) == D("1020.50")
