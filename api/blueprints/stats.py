@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from api.auth import authenticate, current_principal
 from api.blueprints.base import Blueprint
 from api.rate_limits import JOURNAL, limited_to
-from api.schemas.common import NoQuerySchema
-from api.schemas.trades import RebuildAcceptedSchema, RebuildRequestSchema, StatsSchema
+from api.schemas.trades import (
+    RebuildAcceptedSchema,
+    RebuildRequestSchema,
+    StatsQuerySchema,
+    StatsSchema,
+)
 from api.services import current_services
 from fluxa import logcontext
 from fluxa.errors import ForbiddenError
-from fluxa.stats.query import stats_for
+from fluxa.stats.query import stats_computed_now, stats_for
 
 blp = Blueprint("stats", __name__, url_prefix="/v1/stats", description="Your trade statistics.")
 blp.before_request(authenticate)
@@ -25,16 +30,21 @@ def _bind() -> None:
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(NoQuerySchema, location="query")
+@blp.arguments(StatsQuerySchema, location="query")
 @blp.response(200, StatsSchema)
-@blp.problems(401)
-def get_stats(_query: dict[str, Any]) -> Any:
+@blp.problems(400, 401)
+def get_stats(query: dict[str, Any]) -> Any:
     """The caller's TradeStats as last rebuilt.
 
     Stats are rebuilt asynchronously after each trade write; `stale` is true until the
-    rebuild covering the latest write has run.
+    rebuild covering the latest write has run. With `account` or `timezone` they are
+    computed from the trades now (never stale; slower for a large journal).
     """
-    return stats_for(current_services().engine, current_principal().sub)
+    engine, user = current_services().engine, current_principal().sub
+    if "account" in query or "timezone" in query:
+        zone = query.get("timezone", dt.UTC)
+        return stats_computed_now(engine, user, account=query.get("account"), zone=zone)
+    return stats_for(engine, user)
 
 
 @blp.route("/rebuild", methods=["POST"])

@@ -12,7 +12,7 @@ from fluxa.trades.pnl import realized_net
 from fluxa.trades.schemas import ACCOUNT_PATTERN, SYMBOL_PATTERN, TAG_PATTERN
 from fluxa.trades.trade import Side, Status, Trade
 from fluxa.trades.versions import parse_if_match
-from fluxa.validation.fields import FullMatch, Moment, Text
+from fluxa.validation.fields import FullMatch, Moment, Text, TimeZone
 
 MAX_PAGE_SIZE = 200
 
@@ -142,6 +142,17 @@ class ImageUploadSchema(Schema):
     )
     max_bytes = fields.Integer(required=True)
     expires_in = fields.Integer(required=True)
+
+
+class StatsQuerySchema(Schema):
+    account = fields.String(
+        validate=FullMatch(ACCOUNT_PATTERN),
+        metadata={"description": "Only the trades of this account (computed now)."},
+    )
+    timezone = TimeZone(
+        metadata={"description": "by_day in this IANA time zone's days (computed now); UTC"
+                  " otherwise"}
+    )  # fmt: skip
 
 
 class StatsSchema(Schema):

@@ -88,8 +88,9 @@ def realized_curve(
 
 
 @exact
-def calculate(trades: Iterable[Trade]) -> dict[str, Any]:
-    """The TradeStats document of these trades (money as decimal strings)."""
+def calculate(trades: Iterable[Trade], zone: dt.tzinfo = dt.UTC) -> dict[str, Any]:
+    """The TradeStats document of these trades (money as decimal strings); `by_day` by
+    the days of `zone`."""
     figures = Figures(symbols=defaultdict(SymbolFigures))
     closed: list[tuple[dt.datetime, str, Decimal]] = []
     events: list[RealizedEvent] = []
@@ -101,7 +102,7 @@ def calculate(trades: Iterable[Trade]) -> dict[str, Any]:
             closed.append((trade.closed_at, trade.id, net))
     in_time_order = sorted(events, key=attrgetter("at", "trade_id"))  # stable: legs in order
     figures.by_day, figures.max_drawdown = realized_curve(
-        (e.at.astimezone(dt.UTC).date(), e.amount) for e in in_time_order
+        (e.at.astimezone(zone).date(), e.amount) for e in in_time_order
     )
     ordered = sorted(closed)  # (closed_at, id) are unique
     figures.longest_win_streak, figures.longest_loss_streak = streaks(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import Engine
@@ -10,6 +11,7 @@ from fluxa.infra.db import translated_errors
 from fluxa.stats import outbox
 from fluxa.stats import repository as stats_repository
 from fluxa.stats.calculator import calculate
+from fluxa.trades import repository as trades_repository
 
 
 def stats_for(engine: Engine, user_id: str) -> dict[str, Any]:
@@ -26,3 +28,17 @@ def stats_for(engine: Engine, user_id: str) -> dict[str, Any]:
         "watermark": stored.watermark,
         "stale": version > stored.watermark,
     }
+
+
+def stats_computed_now(
+    engine: Engine, user_id: str, *, account: str | None, zone: dt.tzinfo
+) -> dict[str, Any]:
+    """The user's TradeStats computed now from their trades (of `account` only, if
+    named), with `by_day` in the days of `zone`: what the stored stats, one set per user
+    in UTC, cannot answer. Never stale: they are the trades as they are."""
+    with translated_errors(), engine.connect() as conn:
+        version = outbox.current_version(conn, user_id)
+        trades = trades_repository.stream_for_user(conn, user_id, account=account)
+        stats = calculate(trades, zone)
+    computed = dt.datetime.now(dt.UTC)
+    return {**stats, "computed_at": computed, "watermark": version, "stale": False}

@@ -166,21 +166,27 @@ def list_page(
     return [from_row(row) for row in conn.execute(query)]
 
 
-def stream_for_user(conn: Connection, user_id: str, batch: int = 1000) -> Iterator[Trade]:
-    """Every trade of the user, fetched in batches (bounded memory on the driver side):
-    the input of the pure stats calculator, against which the rebuild's SQL is checked."""
-    for _, user_trades in stream_by_user(conn, [user_id], batch):
+def stream_for_user(
+    conn: Connection, user_id: str, batch: int = 1000, *, account: str | None = None
+) -> Iterator[Trade]:
+    """Every trade of the user (of `account` only, if named), fetched in batches (bounded
+    memory on the driver side): the input of the pure stats calculator, against which
+    the rebuild's SQL is checked."""
+    for _, user_trades in stream_by_user(conn, [user_id], batch, account=account):
         yield from user_trades
 
 
 def stream_by_user(
-    conn: Connection, user_ids: list[str], batch: int = 1000
+    conn: Connection, user_ids: list[str], batch: int = 1000, *, account: str | None = None
 ) -> Iterator[tuple[str, Iterator[Trade]]]:
     """The trades of these users, user by user (users without trades are left out);
     each user's iterator must be consumed before the next user's is taken."""
+    conditions = [trades.c.user_id.in_(user_ids)]
+    if account is not None:
+        conditions.append(trades.c.account == account)
     result = conn.execute(
         select(*_STATS_COLUMNS)
-        .where(trades.c.user_id.in_(user_ids))
+        .where(*conditions)
         # The order of index trades_user_entered_at_id: read through a cursor (planned
         # for its first rows), ORDER BY user_id, id walked the whole primary key instead.
         .order_by(trades.c.user_id, trades.c.entered_at, trades.c.id)

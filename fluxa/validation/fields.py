@@ -17,6 +17,7 @@ import math
 import re
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import ValidationError, fields, validate
 
@@ -112,3 +113,14 @@ class Amount(fields.Decimal):
         if not fits_storage(number):  # rounding up to 10^18 itself
             raise ValidationError(f"Must be less than 10^{MAX_INTEGER_DIGITS} in magnitude.")
         return number
+
+
+class TimeZone(fields.String):
+    """An IANA time zone name (`Europe/Paris`), loaded as a `ZoneInfo`."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> ZoneInfo:
+        name = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError("Not an IANA time zone name (such as Europe/Paris).") from None

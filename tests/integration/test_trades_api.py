@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -349,3 +350,37 @@ def test_accounts_keep_trades_apart_and_the_multiplier_scales_the_pnl(client, au
     assert [t["id"] for t in by_account] == [created["id"]]
     everything = client.get("/v1/trades", headers=headers).get_json()["items"]
     assert sorted(t["account"] for t in everything) == ["", "U-CASH", "U-FUT"]
+
+
+def test_stats_of_one_account_and_by_day_in_the_traders_time_zone(client, auth):
+    """Computed now from the trades: one account's figures, and a trade closed at 02:00
+    UTC counted on the day before in New York."""
+    headers = auth(new_user())
+    future = trade_body(symbol="ES", quantity="2", entry_price="5000", fees="4.50",
+                        account="U-FUT", multiplier="50", entered_at="2026-03-02T23:00:00Z",
+                        exit_price="5010.25", exited_at="2026-03-03T02:00:00Z")  # fmt: skip
+    cash = trade_body(account="U-CASH", exit_price="90", exited_at="2026-03-02T16:00:00Z")
+    for body in (future, cash):
+        assert client.post("/v1/trades", json=body, headers=headers).status_code == 201
+
+    one = client.get("/v1/stats?account=U-FUT", headers=headers).get_json()
+    # Independently: 10.25 points × 2 contracts × 50 − 4.50 of fees.
+    assert (one["closed_trades"], one["net_pnl"], one["stale"]) == (1, "1020.5", False)
+    assert one["by_day"] == [{"date": "2026-03-03", "net_pnl": "1020.5"}]
+    local = client.get("/v1/stats?account=U-FUT&timezone=America/New_York", headers=headers)
+    assert local.get_json()["by_day"] == [{"date": "2026-03-02", "net_pnl": "1020.5"}]
+    both = client.get("/v1/stats?timezone=UTC", headers=headers).get_json()
+    # (90 − 100) × 10 − 1.25 for the cash trade.
+    assert (both["closed_trades"], both["net_pnl"]) == (
+        2,
+        str(Decimal("1020.5") - Decimal("101.25")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("timezone=Mars/Olympus", "timezone"), ("timezone=../etc", "timezone"),
+                         ("account=%20x", "account")]
+)  # fmt: skip
+def test_a_bad_stats_query_is_400_naming_it(client, auth, query, field):
+    response = client.get(f"/v1/stats?{query}", headers=auth(new_user()))
+    assert response.status_code == 400 and field in response.get_json()["errors"]
