@@ -192,6 +192,15 @@ class StatsSchema(Schema):
     longest_win_streak = fields.Integer()
     longest_loss_streak = fields.Integer()
     by_symbol = fields.Dict(keys=fields.String(), values=fields.Dict())
+    by_tag = fields.Dict(keys=fields.String(), values=fields.Dict())
+    by_weekday = fields.Dict(
+        keys=fields.String(), values=fields.Dict(), metadata={"description": "By entry weekday."}
+    )
+    by_hour = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        metadata={"description": "By entry hour, 00-23."},
+    )
     by_day = fields.List(fields.Dict())
 
 

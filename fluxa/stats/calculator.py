@@ -28,8 +28,8 @@ WIN, LOSS, BREAKEVEN = "W", "L", "-"  # a closed trade's outcome
 
 @dataclass
 class SymbolFigures:
-    """The sums over one symbol's trades (money realized so far; wins and losses by the
-    net P&L of closed trades)."""
+    """The sums over one group of trades: a symbol's, a tag's, an entry weekday's or hour's
+    (money realized so far; wins and losses by the net P&L of closed trades)."""
 
     trades: int = 0
     closed: int = 0
@@ -48,6 +48,9 @@ class Figures:
     """Everything a TradeStats document is made of."""
 
     symbols: dict[str, SymbolFigures] = field(default_factory=dict)
+    #: The other groupings, by the trade's tags and the weekday (ISO: 1 is Monday) and
+    #: hour of its entry; "tag", "weekday", "hour" → key → sums.
+    groups: dict[str, dict[str, SymbolFigures]] = field(default_factory=dict)
     by_day: dict[dt.date, Decimal] = field(default_factory=dict)
     max_drawdown: Decimal = ZERO
     longest_win_streak: int = 0
@@ -97,6 +100,9 @@ def calculate(trades: Iterable[Trade], zone: dt.tzinfo = dt.UTC) -> dict[str, An
     for trade in trades:
         trade_events = realized_events(trade)
         events.extend(trade_events)
+        for kind, key in group_keys(trade, zone):
+            group = figures.groups.setdefault(kind, {}).setdefault(key, SymbolFigures())
+            _add(group, trade, trade_events)
         net = _add(figures.symbols[trade.symbol], trade, trade_events)
         if net is not None:
             closed.append((trade.closed_at, trade.id, net))
@@ -109,6 +115,14 @@ def calculate(trades: Iterable[Trade], zone: dt.tzinfo = dt.UTC) -> dict[str, An
         outcome(net) for _, _, net in ordered
     )
     return document(figures)
+
+
+def group_keys(trade: Trade, zone: dt.tzinfo) -> list[tuple[str, str]]:
+    """The groups `trade` counts in besides its symbol: each tag, and the ISO weekday and
+    the hour (two digits) of its entry in `zone`."""
+    entered = trade.entered_at.astimezone(zone)
+    keys = [("tag", tag) for tag in trade.tags]
+    return [*keys, ("weekday", str(entered.isoweekday())), ("hour", f"{entered.hour:02d}")]
 
 
 def _add(symbol: SymbolFigures, trade: Trade, events: list[RealizedEvent]) -> Decimal | None:
@@ -166,21 +180,35 @@ def document(figures: Figures) -> dict[str, Any]:
         "max_drawdown": to_str(figures.max_drawdown),
         "longest_win_streak": figures.longest_win_streak,
         "longest_loss_streak": figures.longest_loss_streak,
-        "by_symbol": {
-            name: {
-                "trades": s.trades,
-                "closed_trades": s.closed,
-                "wins": s.wins,
-                "losses": s.losses,
-                "net_pnl": to_str(s.net_pnl),
-                "fees": to_str(s.fees),
-            }
-            for name, s in sorted(figures.symbols.items())
+        "by_symbol": _by(figures.symbols),
+        "by_tag": _by(figures.groups.get("tag", {})),
+        "by_weekday": {
+            WEEKDAYS[int(day)]: sums for day, sums in _by(figures.groups.get("weekday", {})).items()
         },
+        "by_hour": _by(figures.groups.get("hour", {})),
         "by_day": [
             {"date": day.isoformat(), "net_pnl": to_str(figures.by_day[day])}
             for day in sorted(figures.by_day)
         ],
+    }
+
+
+WEEKDAYS = {1: "monday", 2: "tuesday", 3: "wednesday", 4: "thursday", 5: "friday",
+            6: "saturday", 7: "sunday"}  # fmt: skip
+
+
+def _by(groups: dict[str, SymbolFigures]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {
+            "trades": s.trades,
+            "closed_trades": s.closed,
+            "wins": s.wins,
+            "losses": s.losses,
+            "win_rate": to_str(ratio(Decimal(s.wins), Decimal(s.closed))),
+            "net_pnl": to_str(s.net_pnl),
+            "fees": to_str(s.fees),
+        }
+        for name, s in sorted(groups.items())
     }
 
 

@@ -43,6 +43,7 @@ _DIRECTION = "CASE t.side WHEN 'long' THEN 1 ELSE -1 END"
 _PER_TRADE = f"""
 per_trade AS (
   SELECT t.user_id, t.id, t.symbol, t.closed_at, t.status = 'closed' AS closed,
+         t.tags, t.entered_at,
          p.net + CASE WHEN t.exit_price IS NULL THEN 0
                       ELSE (t.exit_price - t.entry_price) * (t.quantity - p.quantity)
                            * t.multiplier * {_DIRECTION} END
@@ -60,21 +61,40 @@ per_trade AS (
   WHERE t.user_id = ANY(:users)
 )"""
 
-_SYMBOLS = f"""
-WITH {_PER_TRADE}
-SELECT user_id, symbol, count(*) AS trades, count(*) FILTER (WHERE closed) AS closed,
+# The sums of a group of trades (calculator.SymbolFigures, column for field).
+_SUMS = """count(*) AS trades, count(*) FILTER (WHERE closed) AS closed,
        count(*) FILTER (WHERE closed AND realized > 0) AS wins,
        count(*) FILTER (WHERE closed AND realized < 0) AS losses,
        sum(realized) AS net_pnl, sum(fees) AS fees,
        coalesce(sum(realized) FILTER (WHERE closed AND realized > 0), 0) AS gross_profit,
        coalesce(sum(realized) FILTER (WHERE closed AND realized < 0), 0) AS gross_loss,
        max(realized) FILTER (WHERE closed AND realized > 0) AS largest_win,
-       min(realized) FILTER (WHERE closed AND realized < 0) AS largest_loss,
+       min(realized) FILTER (WHERE closed AND realized < 0) AS largest_loss"""
+
+_SYMBOLS = f"""
+WITH {_PER_TRADE}
+SELECT user_id, symbol, {_SUMS},
        string_agg(CASE WHEN realized > 0 THEN '{WIN}' WHEN realized < 0 THEN '{LOSS}'
                        ELSE '{BREAKEVEN}' END,
                   '' ORDER BY closed_at, id COLLATE "C") FILTER (WHERE closed) AS outcomes,
        GROUPING(symbol) = 1 AS whole_user
 FROM per_trade GROUP BY GROUPING SETS ((user_id, symbol), (user_id))
+"""
+
+# The other groupings of calculator.group_keys: each tag, the ISO weekday and the hour of
+# the entry (UTC: the stored figures are the UTC ones).
+_GROUPS = f"""
+WITH {_PER_TRADE}
+SELECT user_id, kind, key, {_SUMS}
+FROM (
+  SELECT p.*, 'tag' AS kind, tag AS key FROM per_trade p CROSS JOIN LATERAL unnest(p.tags) tag
+  UNION ALL
+  SELECT p.*, 'weekday', extract(isodow FROM p.entered_at AT TIME ZONE 'UTC')::int::text
+  FROM per_trade p
+  UNION ALL
+  SELECT p.*, 'hour', to_char(p.entered_at AT TIME ZONE 'UTC', 'HH24') FROM per_trade p
+) grouped
+GROUP BY user_id, kind, key
 """
 
 # Every realized amount with its moment: each partial close (in list order) and the
@@ -128,6 +148,8 @@ def figures_by_user(conn: Connection, user_ids: list[str], batch: int = 5000) ->
             user.longest_win_streak, user.longest_loss_streak = streaks(row.outcomes or "")
         else:
             user.symbols[row.symbol] = _symbol(row)
+    for row in conn.execute(text(_GROUPS), params):
+        figures[row.user_id].groups.setdefault(row.kind, {})[row.key] = _symbol(row)
     ordered = conn.execute(text(_IN_TIME_ORDER), params).yield_per(batch)
     for user_id, rows in itertools.groupby(ordered, key=_first):
         user = figures[user_id]

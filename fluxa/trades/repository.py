@@ -196,11 +196,11 @@ def stream_by_user(
     yield from grouped
 
 
-# What the stats read of a trade: no notes, tags or images to fetch and decode.
+# What the stats read of a trade: no notes or images to fetch and decode.
 _STATS_COLUMNS = [
     trades.c[name]
     for name in ("id", "user_id", "symbol", "side", "quantity", "entry_price", "entered_at",
-                 "fees", "multiplier", "exit_price", "exited_at", "partial_closes")
+                 "fees", "multiplier", "exit_price", "exited_at", "partial_closes", "tags")
 ]  # fmt: skip
 _SIDES = {side.value: side for side in Side}
 
@@ -220,6 +220,7 @@ def _stats_trade(row: Any) -> Trade:
         exit_price=row.exit_price,
         exited_at=row.exited_at,
         partial_closes=_partials_from_json(row.partial_closes),
+        tags=tuple(row.tags),
     )
 
 

@@ -51,7 +51,7 @@ ids = st.text(alphabet="aAbB-_9é", min_size=1, max_size=4)
 @st.composite
 def a_trade(draw: st.DrawFn, user_id: str, trade_id: str) -> Trade:
     quantity = draw(positive)
-    entered_at = T0 - dt.timedelta(days=draw(st.integers(0, 2)))
+    entered_at = T0 - dt.timedelta(days=draw(st.integers(0, 2)), hours=draw(st.integers(0, 23)))
     closes: list[PartialClose] = []
     left = quantity
     for _ in range(draw(st.integers(0, 3))):
@@ -76,6 +76,7 @@ def a_trade(draw: st.DrawFn, user_id: str, trade_id: str) -> Trade:
         fees=draw(amounts),
         # Shares, an index future, a fraction of a lot.
         multiplier=draw(st.sampled_from([Decimal(1), Decimal(50), Decimal("0.1")])),
+        tags=tuple(draw(st.lists(st.sampled_from(["breakout", "news", "é"]), unique=True))),
         exit_price=None if exit_at is None else draw(amounts),
         exited_at=exit_at,
         partial_closes=tuple(closes),

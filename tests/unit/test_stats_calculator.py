@@ -1,5 +1,7 @@
+import dataclasses
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -118,3 +120,28 @@ def test_streaks_and_the_realized_curve_from_their_sequences():
     d1, d2 = dt.date(2026, 1, 5), dt.date(2026, 1, 6)
     by_day, drawdown = realized_curve([(d1, D(10)), (d1, D(-5)), (d2, D(-8)), (d2, D(19))])
     assert by_day == {d1: D(5), d2: D(11)} and drawdown == D(13)
+
+
+def test_by_tag_weekday_and_hour_of_entry_and_in_a_time_zone():
+    """T0 is Monday 2026-01-05 09:00 UTC. A trade counts under each of its tags."""
+    trades = [
+        dataclasses.replace(closed("a", 110, day=0), tags=("breakout", "news")),  # +10 Mon 09
+        dataclasses.replace(closed("b", 95, day=1), tags=("breakout",)),  # −5 Tue 09
+        closed("c", 92, day=4),  # −8 Fri 09
+    ]
+    s = calculate(trades)
+    assert {tag: (g["trades"], g["wins"], g["net_pnl"]) for tag, g in s["by_tag"].items()} == {
+        "breakout": (2, 1, "5"),
+        "news": (1, 1, "10"),
+    }
+    assert s["by_tag"]["breakout"]["win_rate"] == "0.5"
+    assert {day: g["net_pnl"] for day, g in s["by_weekday"].items()} == {
+        "monday": "10", "tuesday": "-5", "friday": "-8"
+    }  # fmt: skip
+    assert {hour: g["trades"] for hour, g in s["by_hour"].items()} == {"09": 3}
+    tokyo = calculate(trades, ZoneInfo("Asia/Tokyo"))  # 18:00 the same days
+    assert set(tokyo["by_hour"]) == {"18"} and set(tokyo["by_weekday"]) == set(s["by_weekday"])
+    honolulu = calculate(trades, ZoneInfo("Pacific/Honolulu"))  # 23:00 the day before
+    assert {day: g["net_pnl"] for day, g in honolulu["by_weekday"].items()} == {
+        "sunday": "10", "monday": "-5", "thursday": "-8"
+    }  # fmt: skip
