@@ -30,6 +30,8 @@ class TradeSchema(Schema):
     account = fields.String()
     multiplier = fields.String()
     currency = fields.String()
+    initial_risk = fields.String(allow_none=True)
+    stop_price = fields.String(allow_none=True)
     exit_price = fields.String(allow_none=True)
     exited_at = fields.DateTime(allow_none=True)
     partial_closes = fields.List(fields.Dict())
@@ -56,6 +58,8 @@ def dump_trade(trade: Trade) -> dict[str, Any]:
         "account": trade.account,
         "multiplier": to_str(trade.multiplier),
         "currency": trade.currency,
+        "initial_risk": to_str(trade.initial_risk),
+        "stop_price": to_str(trade.stop_price),
         "exit_price": to_str(trade.exit_price),
         "exited_at": trade.exited_at,
         "partial_closes": [
@@ -192,6 +196,11 @@ class StatsSchema(Schema):
     longest_win_streak = fields.Integer()
     longest_loss_streak = fields.Integer()
     by_symbol = fields.Dict(keys=fields.String(), values=fields.Dict())
+    r_trades = fields.Integer(metadata={"description": "Closed trades that say their risk."})
+    average_r = fields.String(allow_none=True)
+    expectancy_r = fields.String(allow_none=True)
+    average_win_r = fields.String(allow_none=True)
+    average_loss_r = fields.String(allow_none=True)
     by_tag = fields.Dict(keys=fields.String(), values=fields.Dict())
     by_weekday = fields.Dict(
         keys=fields.String(), values=fields.Dict(), metadata={"description": "By entry weekday."}

@@ -19,7 +19,7 @@ from operator import attrgetter
 from typing import Any
 
 from fluxa.decimals import exact, ratio, to_str
-from fluxa.trades.pnl import RealizedEvent, realized_events, total_fees
+from fluxa.trades.pnl import RealizedEvent, realized_events, risk, total_fees
 from fluxa.trades.trade import Status, Trade
 
 ZERO = Decimal(0)
@@ -44,6 +44,33 @@ class SymbolFigures:
 
 
 @dataclass
+class RiskFigures:
+    """The R-multiples of the closed trades that say their risk: each one's net P&L over
+    its risk, to 6 places (so sums are exact in any order), added up by outcome."""
+
+    trades: int = 0
+    total: Decimal = ZERO
+    wins: int = 0
+    win_total: Decimal = ZERO
+    losses: int = 0
+    loss_total: Decimal = ZERO
+
+    @exact
+    def add(self, net: Decimal, risk: Decimal) -> None:
+        """Count a closed trade of net P&L `net` that risked `risk` (> 0)."""
+        r = ratio(net, risk)
+        assert r is not None  # risk > 0
+        self.trades += 1
+        self.total += r
+        if net > 0:
+            self.wins += 1
+            self.win_total += r
+        elif net < 0:
+            self.losses += 1
+            self.loss_total += r
+
+
+@dataclass
 class Figures:
     """Everything a TradeStats document is made of."""
 
@@ -52,6 +79,7 @@ class Figures:
     #: hour of its entry; "tag", "weekday", "hour" → key → sums.
     groups: dict[str, dict[str, SymbolFigures]] = field(default_factory=dict)
     by_day: dict[dt.date, Decimal] = field(default_factory=dict)
+    risk: RiskFigures = field(default_factory=RiskFigures)
     max_drawdown: Decimal = ZERO
     longest_win_streak: int = 0
     longest_loss_streak: int = 0
@@ -106,6 +134,9 @@ def calculate(trades: Iterable[Trade], zone: dt.tzinfo = dt.UTC) -> dict[str, An
         net = _add(figures.symbols[trade.symbol], trade, trade_events)
         if net is not None:
             closed.append((trade.closed_at, trade.id, net))
+            risked = risk(trade)
+            if risked is not None:
+                figures.risk.add(net, risked)
     in_time_order = sorted(events, key=attrgetter("at", "trade_id"))  # stable: legs in order
     figures.by_day, figures.max_drawdown = realized_curve(
         (e.at.astimezone(zone).date(), e.amount) for e in in_time_order
@@ -178,6 +209,13 @@ def document(figures: Figures) -> dict[str, Any]:
         "largest_win": to_str(max(_present(s.largest_win for s in symbols), default=None)),
         "largest_loss": to_str(min(_present(s.largest_loss for s in symbols), default=None)),
         "max_drawdown": to_str(figures.max_drawdown),
+        "r_trades": figures.risk.trades,
+        "average_r": to_str(ratio(figures.risk.total, Decimal(figures.risk.trades))),
+        # The R a closed trade makes on average: win rate × average win in R + loss rate ×
+        # average loss in R, which is the average R itself.
+        "expectancy_r": to_str(ratio(figures.risk.total, Decimal(figures.risk.trades))),
+        "average_win_r": to_str(ratio(figures.risk.win_total, Decimal(figures.risk.wins))),
+        "average_loss_r": to_str(ratio(figures.risk.loss_total, Decimal(figures.risk.losses))),
         "longest_win_streak": figures.longest_win_streak,
         "longest_loss_streak": figures.longest_loss_streak,
         "by_symbol": _by(figures.symbols),

@@ -44,6 +44,8 @@ _PER_TRADE = f"""
 per_trade AS (
   SELECT t.user_id, t.id, t.symbol, t.closed_at, t.status = 'closed' AS closed,
          t.tags, t.entered_at,
+         coalesce(t.initial_risk,
+                  abs(t.entry_price - t.stop_price) * t.quantity * t.multiplier) AS risk,
          p.net + CASE WHEN t.exit_price IS NULL THEN 0
                       ELSE (t.exit_price - t.entry_price) * (t.quantity - p.quantity)
                            * t.multiplier * {_DIRECTION} END
@@ -79,6 +81,13 @@ SELECT user_id, symbol, {_SUMS},
                   '' ORDER BY closed_at, id COLLATE "C") FILTER (WHERE closed) AS outcomes,
        GROUPING(symbol) = 1 AS whole_user
 FROM per_trade GROUP BY GROUPING SETS ((user_id, symbol), (user_id))
+"""
+
+# Closed trades that say their risk, for their R-multiples (divided in Python, exactly as
+# calculator.RiskFigures does).
+_RISKS = f"""
+WITH {_PER_TRADE}
+SELECT user_id, realized, risk FROM per_trade WHERE closed AND risk > 0
 """
 
 # The other groupings of calculator.group_keys: each tag, the ISO weekday and the hour of
@@ -150,6 +159,8 @@ def figures_by_user(conn: Connection, user_ids: list[str], batch: int = 5000) ->
             user.symbols[row.symbol] = _symbol(row)
     for row in conn.execute(text(_GROUPS), params):
         figures[row.user_id].groups.setdefault(row.kind, {})[row.key] = _symbol(row)
+    for row in conn.execute(text(_RISKS), params).yield_per(batch):
+        figures[row.user_id].risk.add(row.realized, row.risk)
     ordered = conn.execute(text(_IN_TIME_ORDER), params).yield_per(batch)
     for user_id, rows in itertools.groupby(ordered, key=_first):
         user = figures[user_id]

@@ -20,11 +20,13 @@ def problems(trade: Trade) -> dict[str, list[str]]:
         found["quantity"].append("Must be greater than 0.")
     if not 0 < trade.multiplier <= MAX_MULTIPLIER or not fits_storage(trade.multiplier):
         found["multiplier"].append(f"Must be greater than 0 and at most {MAX_MULTIPLIER}.")
-    for name in ("entry_price", "fees", "exit_price"):
+    for name in ("entry_price", "fees", "exit_price", "stop_price"):
         value = getattr(trade, name)
         if value is not None and value < 0:
             found[name].append("Must not be negative.")
-    for name in ("quantity", "entry_price", "fees", "exit_price"):
+    if trade.initial_risk is not None and trade.initial_risk <= 0:
+        found["initial_risk"].append("Must be greater than 0.")
+    for name in ("quantity", "entry_price", "fees", "exit_price", "initial_risk", "stop_price"):
         value = getattr(trade, name)
         if value is not None and not fits_storage(value):
             found[name].append("At most 18 integer and 10 fractional digits.")

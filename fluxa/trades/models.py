@@ -34,6 +34,8 @@ trades = Table(
     Column("account", Text, nullable=False, server_default=""),
     Column("multiplier", MONEY, nullable=False, server_default="1"),
     Column("currency", Text, nullable=False, server_default=""),
+    Column("initial_risk", MONEY),
+    Column("stop_price", MONEY),
     Column("exit_price", MONEY),
     Column("exited_at", DateTime(timezone=True)),
     Column("partial_closes", JSONB, nullable=False, server_default=text("'[]'::jsonb")),

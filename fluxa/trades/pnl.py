@@ -56,6 +56,18 @@ def net_pnl(trade: Trade) -> Decimal:
 
 
 @exact
+def risk(trade: Trade) -> Decimal | None:
+    """What the trade risked: its `initial_risk`, or the distance from entry to its stop
+    price × quantity × multiplier; None when it says neither (or the stop is the entry)."""
+    if trade.initial_risk is not None:
+        return trade.initial_risk
+    if trade.stop_price is None:
+        return None
+    distance = abs(trade.entry_price - trade.stop_price)
+    return distance * trade.quantity * trade.multiplier or None
+
+
+@exact
 def realized_events(trade: Trade) -> list[RealizedEvent]:
     """What the trade realized and when: each close net of its own fees; the trade's
     own fees are realized with its last close, once it is closed.

@@ -52,6 +52,8 @@ def to_row(trade: Trade) -> dict[str, Any]:
         "account": trade.account,
         "multiplier": trade.multiplier,
         "currency": trade.currency,
+        "initial_risk": trade.initial_risk,
+        "stop_price": trade.stop_price,
         "exit_price": trade.exit_price,
         "exited_at": trade.exited_at,
         "partial_closes": _partials_to_json(trade.partial_closes),
@@ -78,6 +80,8 @@ def from_row(row: Any) -> Trade:
         account=m["account"],
         multiplier=m["multiplier"],
         currency=m["currency"],
+        initial_risk=m["initial_risk"],
+        stop_price=m["stop_price"],
         exit_price=m["exit_price"],
         exited_at=m["exited_at"],
         partial_closes=_partials_from_json(m["partial_closes"]),
@@ -200,7 +204,8 @@ def stream_by_user(
 _STATS_COLUMNS = [
     trades.c[name]
     for name in ("id", "user_id", "symbol", "side", "quantity", "entry_price", "entered_at",
-                 "fees", "multiplier", "exit_price", "exited_at", "partial_closes", "tags")
+                 "fees", "multiplier", "initial_risk", "stop_price", "exit_price", "exited_at",
+                 "partial_closes", "tags")
 ]  # fmt: skip
 _SIDES = {side.value: side for side in Side}
 
@@ -217,6 +222,8 @@ def _stats_trade(row: Any) -> Trade:
         entered_at=row.entered_at,
         fees=row.fees,
         multiplier=row.multiplier,
+        initial_risk=row.initial_risk,
+        stop_price=row.stop_price,
         exit_price=row.exit_price,
         exited_at=row.exited_at,
         partial_closes=_partials_from_json(row.partial_closes),

@@ -46,6 +46,15 @@ class _TradeFields(Schema):
         validate=FullMatch(CURRENCY_PATTERN),
         metadata={"description": "ISO 4217 code of prices and fees, e.g. USD."},
     )
+    initial_risk = Amount(
+        allow_none=True,
+        metadata={"description": "What the trade risked, in money: its R (stats in R)."},
+    )
+    stop_price = Amount(
+        allow_none=True,
+        metadata={"description": "The initial stop: risk = |entry − stop| × quantity ×"
+                  " multiplier, unless initial_risk says it."},
+    )  # fmt: skip
     exit_price = Amount(allow_none=True)
     exited_at = Moment(allow_none=True)
     partial_closes = fields.List(

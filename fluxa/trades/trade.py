@@ -51,6 +51,9 @@ class Trade:
     multiplier: Decimal = Decimal(1)
     #: ISO 4217 code of the prices and fees ("" when not said).
     currency: str = ""
+    #: What the trade risked, in money; or the stop price the risk is measured to.
+    initial_risk: Decimal | None = None
+    stop_price: Decimal | None = None
     exit_price: Decimal | None = None
     exited_at: dt.datetime | None = None
     partial_closes: tuple[PartialClose, ...] = ()

@@ -77,6 +77,8 @@ def a_trade(draw: st.DrawFn, user_id: str, trade_id: str) -> Trade:
         # Shares, an index future, a fraction of a lot.
         multiplier=draw(st.sampled_from([Decimal(1), Decimal(50), Decimal("0.1")])),
         tags=tuple(draw(st.lists(st.sampled_from(["breakout", "news", "é"]), unique=True))),
+        initial_risk=draw(st.one_of(st.none(), positive)),
+        stop_price=draw(st.one_of(st.none(), amounts)),
         exit_price=None if exit_at is None else draw(amounts),
         exited_at=exit_at,
         partial_closes=tuple(closes),

@@ -384,3 +384,20 @@ def test_stats_of_one_account_and_by_day_in_the_traders_time_zone(client, auth):
 def test_a_bad_stats_query_is_400_naming_it(client, auth, query, field):
     response = client.get(f"/v1/stats?{query}", headers=auth(new_user()))
     assert response.status_code == 400 and field in response.get_json()["errors"]
+
+
+def test_a_trade_says_its_risk_and_the_stats_count_in_r(client, auth):
+    headers = auth(new_user())
+    won = trade_body(initial_risk="50", exit_price="110", exited_at="2026-03-02T16:00:00Z")
+    lost = trade_body(stop_price="98", exit_price="99", exited_at="2026-03-02T16:00:00Z")
+    created = client.post("/v1/trades", json=won, headers=headers).get_json()
+    assert (created["initial_risk"], created["stop_price"]) == ("50", None)
+    client.post("/v1/trades", json=lost, headers=headers)
+    stats = client.get("/v1/stats?timezone=UTC", headers=headers).get_json()
+    # (110 − 100) × 10 − 1.25 = 98.75 over 50; (99 − 100) × 10 − 1.25 = −11.25 over 2 × 10.
+    assert (stats["r_trades"], stats["average_win_r"], stats["average_loss_r"]) == (
+        2, "1.975", "-0.5625"
+    )  # fmt: skip
+    assert stats["average_r"] == str((Decimal("1.975") - Decimal("0.5625")) / 2)
+    bad = client.post("/v1/trades", json=trade_body(initial_risk="0"), headers=headers)
+    assert bad.status_code == 400 and "initial_risk" in bad.get_json()["errors"]

@@ -145,3 +145,17 @@ def test_by_tag_weekday_and_hour_of_entry_and_in_a_time_zone():
     assert {day: g["net_pnl"] for day, g in honolulu["by_weekday"].items()} == {
         "sunday": "10", "monday": "-5", "thursday": "-8"
     }  # fmt: skip
+
+
+def test_r_multiples_of_the_trades_that_say_their_risk():
+    trades = [
+        dataclasses.replace(closed("a", 120, day=0), initial_risk=D(10)),  # +20: 2R
+        dataclasses.replace(closed("b", 95, day=1), quantity=D(10), stop_price=D(90)),  # -50 / 100
+        closed("c", 110, day=2),  # no risk said: not in R
+        dataclasses.replace(closed("d", 100, day=3), initial_risk=D(3)),  # breakeven: 0R
+    ]
+    s = calculate(trades)
+    assert (s["r_trades"], s["average_r"], s["expectancy_r"]) == (3, "0.5", "0.5")
+    assert (s["average_win_r"], s["average_loss_r"]) == ("2", "-0.5")
+    none = calculate([closed("c", 110)])
+    assert (none["r_trades"], none["average_r"]) == (0, None)
