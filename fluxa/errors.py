@@ -33,6 +33,7 @@ class ErrorCode(StrEnum):
     PRECONDITION_REQUIRED = "PreconditionRequired"
     RATE_LIMITED = "RateLimited"
     REQUEST_TIMEOUT = "RequestTimeout"
+    IMPORT_FORMAT = "ImportFormat"
 
 
 #: Codes whose dead-lettered messages may be replayed once the cause is fixed.
@@ -81,6 +82,12 @@ class MalformedMessageError(InvalidInputError):
     """An SQS message is not a task message a worker can run (see fluxa/messages)."""
 
     code = ErrorCode.MALFORMED_MESSAGE
+
+
+class ImportFormatError(InvalidInputError):
+    """An imported file is not of the format it was declared as (no row can be read)."""
+
+    code = ErrorCode.IMPORT_FORMAT
 
 
 class PayloadMissingError(FluxaError):

@@ -144,8 +144,10 @@ def list_page(
     until: dt.datetime | None = None,
     limit: int,
     after: tuple[dt.datetime, str] | None = None,
+    oldest_first: bool = False,
 ) -> list[Trade]:
-    """The user's trades, newest entry first, strictly after the keyset position `after`."""
+    """The user's trades, newest entry first (or oldest first), strictly after the keyset
+    position `after`."""
     conditions = [trades.c.user_id == user_id]
     if symbol is not None:
         conditions.append(trades.c.symbol == symbol)
@@ -159,12 +161,14 @@ def list_page(
         conditions.append(trades.c.entered_at >= since)
     if until is not None:
         conditions.append(trades.c.entered_at < until)
+    position = tuple_(trades.c.entered_at, trades.c.id)
     if after is not None:
-        conditions.append(tuple_(trades.c.entered_at, trades.c.id) < tuple_(*after))
+        conditions.append(position > tuple_(*after) if oldest_first else position < tuple_(*after))
+    order = (trades.c.entered_at, trades.c.id)
     query = (
         select(trades)
         .where(and_(*conditions))
-        .order_by(trades.c.entered_at.desc(), trades.c.id.desc())
+        .order_by(*(order if oldest_first else (column.desc() for column in order)))
         .limit(limit)
     )
     return [from_row(row) for row in conn.execute(query)]

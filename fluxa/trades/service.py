@@ -198,10 +198,11 @@ class TradeService:
 
 
 def every_trade(engine: Engine, user_id: str, *, page: int = EXPORT_PAGE) -> Iterator[Trade]:
-    """Every trade of the user, newest entry first, a page of `page` at a time: each page
-    its own short read, so a slow reader of an export holds no connection. The first
-    page is read before this returns: a database that is down fails the call, not a
-    response already under way."""
+    """Every trade of the user, oldest entry first (an export re-imported meets a trade's
+    exit before a later trade's entry), a page of `page` at a time: each page its own
+    short read, so a slow reader of an export holds no connection. The first page is
+    read before this returns: a database that is down fails the call, not a response
+    already under way."""
     first = _page_of_every(engine, user_id, page, None)
     return _rest_of_every(engine, user_id, page, first)
 
@@ -218,4 +219,6 @@ def _page_of_every(
     engine: Engine, user_id: str, page: int, after: tuple[dt.datetime, str] | None
 ) -> list[Trade]:
     with translated_errors(), engine.connect() as conn:
-        return trades_repository.list_page(conn, user_id, limit=page, after=after)
+        return trades_repository.list_page(
+            conn, user_id, limit=page, after=after, oldest_first=True
+        )

@@ -74,7 +74,7 @@ def test_the_json_export_is_every_trade_as_the_api_shows_it(client, auth):
     trades = journal(client, auth, user)
     response = client.get("/v1/trades/export?format=json", headers=auth(user))
     assert response.status_code == 200 and response.mimetype == "application/json"
-    assert response.get_json() == trades
+    assert response.get_json() == trades[::-1]  # oldest entry first
     empty = client.get("/v1/trades/export?format=json", headers=auth(f"nobody-{uuid.uuid4().hex}"))
     assert empty.get_json() == []
 

@@ -1,0 +1,1 @@
+"""Broker imports: executions (fills) read from a trader's files, turned into trades."""
