@@ -31,7 +31,7 @@ from fluxa.events.partitions import (
 from fluxa.infra.db import make_engine, transaction
 
 #: Days the archive keeps an object beyond retention: the time retention may run late
-#: before a kept row would name an expired payload (`overdue` alarms well before).
+#: before a kept row would name an expired payload (`lateness` alarms well before).
 LIFECYCLE_GRACE_DAYS = 7
 #: A partition this long past retention and still there is late (`lateness`).
 OVERDUE = dt.timedelta(days=2)
