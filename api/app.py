@@ -7,7 +7,7 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import build_verifier
-from api.blueprints import auth, events, ingest, ops, stats, trades
+from api.blueprints import auth, events, imports, ingest, ops, stats, trades
 from api.converters import (
     EventIdConverter,
     TradeIdConverter,
@@ -83,6 +83,7 @@ def create_app(settings: Settings, *, publisher: TaskPublisher | None = None) ->
     api.register_blueprint(events.blp)
     api.register_blueprint(trades.blp)
     api.register_blueprint(stats.blp)
+    api.register_blueprint(imports.blp)
     api.register_blueprint(auth.blp)
     app.register_blueprint(ops.blp)
     document_problems(api)

@@ -33,16 +33,21 @@ class IdempotencyHeadersSchema(Schema):
 
 
 def run_idempotent(
-    key: str | None, scope: str, operation: Callable[[], StoredResponse]
+    key: str | None,
+    scope: str,
+    operation: Callable[[], StoredResponse],
+    *,
+    body: Any = None,
 ) -> tuple[Any, int, dict[str, str]]:
-    """Run `operation`, or replay its stored response when `key` was seen with this body."""
+    """Run `operation`, or replay its stored response when `key` was seen with this body.
+    `body` stands for a body that is not JSON (what of it makes two requests the same)."""
     if key is None:
         response = operation()
         return response.body, response.status, {}
     digest = fingerprint(
         request.method,
         request.path,
-        request.get_json(silent=True),
+        request.get_json(silent=True) if body is None else body,
         extra={"payload_sha256": request.headers.get("X-Payload-SHA256")},
     )
     response, replayed = current_services().idempotency.execute(scope, key, digest, operation)

@@ -25,6 +25,9 @@ _CODE_BY_STATUS = {
     422: ErrorCode.SCHEMA_VALIDATION,
 }
 
+#: The locations webargs names in its messages.
+_LOCATIONS = {"json", "query", "headers", "path", "multipart"}
+
 
 def problem(
     status: int,
@@ -54,8 +57,8 @@ def _webargs_errors(exc: HTTPException) -> dict[str, list[str]] | None:
     messages = data.get("messages")
     if messages is None:
         return None
-    # webargs nests by location ("json", "query", "headers"); the field name is what helps.
-    if isinstance(messages, dict) and set(messages) <= {"json", "query", "headers", "path"}:
+    # webargs nests by location (`_LOCATIONS`); the field name is what helps.
+    if isinstance(messages, dict) and set(messages) <= _LOCATIONS:
         merged: dict[str, list[str]] = {}
         for location_messages in messages.values():
             merged.update(flatten_errors(location_messages))

@@ -1,11 +1,14 @@
-"""Per-request context: correlation id in and out, JSON-only bodies, one access log line."""
+"""Per-request context: correlation id in and out, JSON bodies (multipart/form-data only
+where a view says it takes files), one access log line."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from fluxa import logcontext
@@ -14,6 +17,7 @@ from fluxa.logcontext import CORRELATION_HEADER
 log = logging.getLogger("fluxa.api.access")
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def correlation_id() -> str:
@@ -29,8 +33,21 @@ def _begin() -> None:
     )
     logcontext.clear()
     logcontext.bind(correlation_id=g.correlation_id)
-    if request.method in _BODY_METHODS and _has_body() and not request.is_json:
+    if request.method in _BODY_METHODS and _has_body() and not _accepted_body():
         raise UnsupportedMediaType("Send the body as application/json.")
+
+
+def takes_multipart(view: F) -> F:
+    """Mark a view that takes a multipart/form-data body (an upload) besides JSON."""
+    view.takes_multipart = True  # type: ignore[attr-defined]
+    return view
+
+
+def _accepted_body() -> bool:
+    if request.is_json:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return request.mimetype == "multipart/form-data" and getattr(view, "takes_multipart", False)
 
 
 def _has_body() -> bool:

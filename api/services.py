@@ -18,6 +18,7 @@ from fluxa.events.coalesce import CoalescingIngestor
 from fluxa.events.ingest import EventIngestor, IngestLimits
 from fluxa.events.query import EventQueries
 from fluxa.idempotency import IdempotencyConfig, PostgresIdempotencyStore
+from fluxa.imports.service import ImportService
 from fluxa.infra.aws import s3_client, sqs_client
 from fluxa.infra.db import make_engine
 from fluxa.infra.storage import S3ObjectStore
@@ -44,6 +45,7 @@ class ApiServices:
     event_queries: EventQueries
     idempotency: PostgresIdempotencyStore
     trades: TradeService
+    imports: ImportService
     stats_relay: StatsRelay
     image_store: S3ImageStore
     verifier: TokenVerifier | None
@@ -84,6 +86,9 @@ def build_services(
         event_queries=EventQueries(reader, store),
         idempotency=PostgresIdempotencyStore(engine, IdempotencyConfig.from_settings(settings)),
         trades=TradeService(engine, images, relay),
+        imports=ImportService(
+            engine, S3ObjectStore(s3, settings.image_bucket), publisher, queue=settings.stats_queue
+        ),
         stats_relay=relay,
         image_store=images,
         verifier=verifier,

@@ -80,6 +80,8 @@ def task_routes(settings: Settings) -> dict[str, dict[str, str]]:
         TaskName.SWEEP_STATS_OUTBOX: {"queue": settings.maintenance_queue},
         TaskName.PURGE_IDEMPOTENCY_KEYS: {"queue": settings.maintenance_queue},
         TaskName.CLEANUP_ORPHAN_IMAGES: {"queue": settings.maintenance_queue},
+        TaskName.RUN_IMPORT: {"queue": settings.stats_queue},
+        TaskName.SWEEP_IMPORTS: {"queue": settings.maintenance_queue},
     }
 
 

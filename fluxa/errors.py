@@ -90,6 +90,13 @@ class ImportFormatError(InvalidInputError):
     code = ErrorCode.IMPORT_FORMAT
 
 
+class FileTooLargeError(InvalidInputError):
+    """An uploaded file is larger than its limit."""
+
+    code = ErrorCode.PAYLOAD_TOO_LARGE
+    http_status = 413
+
+
 class PayloadMissingError(FluxaError):
     """A payload's stored object (claim check or archive) is gone; replay cannot bring it."""
 

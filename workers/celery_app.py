@@ -12,7 +12,12 @@ from broker.sqs_transport import KNOWN_TASKS_OPTION, LEASE_OPTION, RegisteredTas
 from config import Settings
 from workers.schedule import beat_schedule
 
-TASK_MODULES = ["workers.tasks.events", "workers.tasks.stats", "workers.tasks.maintenance"]
+TASK_MODULES = [
+    "workers.tasks.events",
+    "workers.tasks.stats",
+    "workers.tasks.maintenance",
+    "workers.tasks.imports",
+]
 
 
 def make_worker_celery(settings: Settings, *, urls: dict[str, str] | None = None) -> FluxaCelery:

@@ -40,6 +40,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "schedule": crontab(minute=7),
             "options": maintenance,
         },
+        "sweep-stale-imports": {
+            "task": TaskName.SWEEP_IMPORTS,
+            "schedule": dt.timedelta(seconds=settings.stats_sweep_seconds),
+            "options": maintenance,
+        },
         "purge-expired-idempotency-keys": {
             "task": TaskName.PURGE_IDEMPOTENCY_KEYS,
             "schedule": crontab(minute=17),

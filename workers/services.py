@@ -17,6 +17,8 @@ from broker.publisher import CeleryPublisher
 from config import Settings
 from fluxa.events.processor import EventProcessor
 from fluxa.idempotency import IdempotencyConfig, PostgresIdempotencyStore
+from fluxa.imports.runner import ImportRunner
+from fluxa.imports.service import ImportService
 from fluxa.infra.aws import s3_client
 from fluxa.infra.db import make_engine
 from fluxa.infra.storage import S3ObjectStore
@@ -33,6 +35,8 @@ class WorkerServices:
     engine: Engine
     payload_store: S3ObjectStore
     image_store: S3ImageStore
+    #: Uploaded import files (in the image bucket, under each user's prefix).
+    import_files: S3ObjectStore
 
     @cached_property
     def event_processor(self) -> EventProcessor:
@@ -47,6 +51,14 @@ class WorkerServices:
 
     def stats_relay(self, app: Celery) -> StatsRelay:
         return StatsRelay.from_settings(self.settings, self.engine, CeleryPublisher(app))
+
+    def import_runner(self, app: Celery) -> ImportRunner:
+        return ImportRunner(self.engine, self.import_files, self.stats_relay(app))
+
+    def import_service(self, app: Celery) -> ImportService:
+        return ImportService(
+            self.engine, self.import_files, CeleryPublisher(app), queue=self.settings.stats_queue
+        )
 
 
 _services: dict[int, WorkerServices] = {}
@@ -66,5 +78,6 @@ def services(settings: Settings) -> WorkerServices:
             engine=make_engine(settings.database_url, pool_size=2, pre_ping=False),
             payload_store=S3ObjectStore(client, settings.payload_bucket),
             image_store=S3ImageStore(client, settings.image_bucket),
+            import_files=S3ObjectStore(client, settings.image_bucket),
         )
     return _services[pid]

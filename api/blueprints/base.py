@@ -10,6 +10,9 @@ import flask_smorest
 from marshmallow import RAISE, fields
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.exceptions import UnsupportedMediaType
 
 from api.schemas.problem import ProblemSchema
 from fluxa.errors import SchemaValidationError
@@ -24,11 +27,13 @@ SERVER_LIMIT_STATUSES = (408, 413, 414, 429, 431)
 
 class _Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
     # Unknown query parameters are errors too (webargs excludes them by default).
     DEFAULT_UNKNOWN_BY_LOCATION = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": RAISE,
         "json": RAISE,
+        "multipart": RAISE,
     }
 
     def load_querystring(self, req: Any, schema: Any) -> Any:
@@ -45,6 +50,13 @@ class _Parser(FlaskParser):
             )
         return super().load_querystring(req, schema)
 
+    def load_multipart(self, req: Any, schema: Any) -> Any:
+        """A multipart/form-data body's fields and files as one (flask-smorest documents
+        one request body an operation; its `files` location would leave the fields out)."""
+        if req.mimetype != "multipart/form-data":
+            raise UnsupportedMediaType("Send multipart/form-data.")
+        return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
+
     def _raw_load_json(self, req: Any) -> Any:
         # Through the app's bounded JSON provider (api/json_body.py), not webargs' own.
         if not is_json_request(req):
@@ -56,6 +68,10 @@ class Blueprint(flask_smorest.Blueprint):
     """Use this instead of `flask_smorest.Blueprint` in every API module."""
 
     ARGUMENTS_PARSER = _Parser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
 
     def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Callable[[F], F]:
         """As flask-smorest's; a schema class is instantiated here, once, where webargs

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -33,6 +33,8 @@ class Fill:
     execution_id: str
     multiplier: Decimal = Decimal(1)
     currency: str = ""
+    #: Where the file has it (the first line is 1; 0: not from a file). Not part of the fill.
+    line: int = field(default=0, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -19,6 +19,8 @@ class TaskName:
     CLEANUP_ORPHAN_IMAGES = "fluxa.maintenance.cleanup_orphan_images"
     PURGE_TRAILS = "fluxa.maintenance.purge_trails"
     MAINTAIN_EVENT_PARTITIONS = "fluxa.maintenance.maintain_event_partitions"
+    RUN_IMPORT = "fluxa.imports.run"
+    SWEEP_IMPORTS = "fluxa.imports.sweep"
 
 
 #: Celery message header that carries the correlation id from HTTP into tasks.

@@ -5,6 +5,7 @@ from fluxa.auth.revocation import token_revocations
 from fluxa.events.models import events
 from fluxa.events.trail import event_trail
 from fluxa.idempotency.models import idempotency_keys
+from fluxa.imports.models import import_fills, imports
 from fluxa.infra.db import metadata
 from fluxa.infra.leases import leases
 from fluxa.stats.models import stats_outbox, trade_stats
@@ -21,6 +22,8 @@ ALL_TABLES = (
     token_revocations,
     event_trail,
     work_trail,
+    imports,
+    import_fills,
 )
 
 __all__ = ["ALL_TABLES", "metadata"]

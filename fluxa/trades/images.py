@@ -38,6 +38,12 @@ def key_prefix(user_id: str, trade_id: str) -> str:
     return f"{user_prefix(user_id)}trades/{trade_id}/"
 
 
+def is_image_key(key: str) -> bool:
+    """Whether `key` is where a trade's image is kept (`users/<user>/trades/...`)."""
+    parts = key.split("/")
+    return len(parts) > 3 and parts[0] == "users" and parts[2] == "trades"
+
+
 def image_key(user_id: str, trade_id: str, content_type: str, size: int) -> str:
     """A fresh key that records the declared size and type: `<prefix><hex>.<size>.<ext>`."""
     return f"{key_prefix(user_id, trade_id)}{uuid.uuid4().hex}.{size}.{CONTENT_TYPES[content_type]}"
@@ -109,8 +115,11 @@ class S3ImageStore:
         return int(head["ContentLength"]), head.get("ContentType", "")
 
     def pages_older_than(self, cutoff: dt.datetime, page_size: int = 1000) -> Iterator[list[str]]:
-        """Keys of image objects last written before `cutoff`, a page at a time."""
-        return self._pages("users/", lambda o: o["LastModified"] < cutoff, page_size)
+        """Keys of trade images last written before `cutoff`, a page at a time (the
+        users' imported files share the prefix and are not images)."""
+        return self._pages(
+            "users/", lambda o: o["LastModified"] < cutoff and is_image_key(o["Key"]), page_size
+        )
 
     def pages_under(self, prefix: str, page_size: int = 1000) -> Iterator[list[str]]:
         """Keys of the image objects under `prefix`, a page at a time."""

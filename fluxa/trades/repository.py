@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select, tuple_, update
+from sqlalchemy import Connection, Text, and_, any_, bindparam, delete, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from fluxa.trades.models import trades
 from fluxa.trades.trade import PartialClose, Side, Trade
@@ -101,6 +102,27 @@ def _mine(user_id: str, trade_id: str):
 def insert(conn: Connection, trade: Trade) -> Trade:
     row = conn.execute(trades.insert().values(to_row(trade)).returning(trades)).one()
     return from_row(row)
+
+
+def insert_many(conn: Connection, new: list[Trade]) -> None:
+    """Insert `new` (one statement per thousand rows)."""
+    for start in range(0, len(new), 1000):
+        conn.execute(trades.insert(), [to_row(trade) for trade in new[start : start + 1000]])
+
+
+def _text_array(name: str, values: list[str]) -> Any:
+    """One array parameter, however many values (an IN list binds one each)."""
+    return bindparam(name, values, type_=ARRAY(Text))
+
+
+def get_many(conn: Connection, user_id: str, trade_ids: list[str]) -> dict[str, Trade]:
+    """The user's trades of these ids that exist, by id, locked for update."""
+    rows = conn.execute(
+        select(trades)
+        .where(trades.c.user_id == user_id, trades.c.id == any_(_text_array("ids", trade_ids)))
+        .with_for_update()
+    )
+    return {row.id: from_row(row) for row in rows}
 
 
 def get(conn: Connection, user_id: str, trade_id: str, *, for_update: bool = False) -> Trade | None:

@@ -1,11 +1,13 @@
 """Erasing a journal user (right to erasure): their trades with their partial closes,
-their image objects, their stats and outbox mark, and the trails that name them.
+their imports with the fills they stored, their image objects and uploaded files, their
+stats and outbox mark, and the trails that name them.
 
 Two steps, each safe to run again, so a run that stops midway is finished by the next:
-the rows go in one transaction (under the user's stats lock, so no rebuild runs beside
-it), then the image objects, by their key prefix (which names the user), not by the rows
-that are already gone. What stays: sign-outs (`token_revocations`, a day at most: removing
-one would let a revoked token in again) and events (machines send them; no user owns one).
+the rows go in one transaction (under the user's stats lock, so no rebuild or import runs
+beside it), then the image objects and imported files, by their key prefix (which names
+the user), not by the rows that are already gone. What stays: sign-outs
+(`token_revocations`, a day at most: removing one would let a revoked token in again) and
+events (machines send them; no user owns one).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Connection, Engine, Table, delete, func, select
 
 from fluxa.idempotency.models import idempotency_keys
+from fluxa.imports.models import import_fills, imports
 from fluxa.infra.db import transaction
 from fluxa.stats.models import stats_outbox, trade_stats
 from fluxa.stats.rebuild import lock_key
@@ -31,8 +34,11 @@ class Erased:
     partial_closes: int
     stats: int
     outbox: int
+    imports: int
+    imported_fills: int
     trail_rows: int
     idempotency_keys: int
+    #: Objects under the user's prefix: images and imported files.
     images: int
 
     def lines(self) -> list[str]:
@@ -54,6 +60,7 @@ def erase_user(engine: Engine, images: S3ImageStore, user_id: str) -> Erased:
 
 def _erase_rows(conn: Connection, user_id: str) -> dict[str, int]:
     own_trades = select(trades.c.id).where(trades.c.user_id == user_id).scalar_subquery()
+    own_imports = select(imports.c.id).where(imports.c.user_id == user_id).scalar_subquery()
     closes = conn.execute(
         select(func.coalesce(func.sum(func.jsonb_array_length(trades.c.partial_closes)), 0))
         .where(trades.c.user_id == user_id)
@@ -64,11 +71,14 @@ def _erase_rows(conn: Connection, user_id: str) -> dict[str, int]:
             conn,
             work_trail,
             (work_trail.c.subject == user_id)
-            | work_trail.c.subject.in_(own_trades),  # trade or user
+            | work_trail.c.subject.in_(own_trades)
+            | work_trail.c.subject.in_(own_imports),  # trade, import or user
         ),
         "trades": _delete(conn, trades, trades.c.user_id == user_id),
         "stats": _delete(conn, trade_stats, trade_stats.c.user_id == user_id),
         "outbox": _delete(conn, stats_outbox, stats_outbox.c.user_id == user_id),
+        "imports": _delete(conn, imports, imports.c.user_id == user_id),
+        "imported_fills": _delete(conn, import_fills, import_fills.c.user_id == user_id),
         "idempotency_keys": _delete(
             conn,
             idempotency_keys,

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from fluxa.errors import ImportFormatError
 from fluxa.imports.fills import Action, Fill
-from fluxa.imports.fluxa_csv import RejectedRow, read_fluxa_csv
+from fluxa.imports.fluxa_csv import read_fluxa_csv
 from fluxa.imports.positions import trades_from_fills
+from fluxa.imports.rows import RejectedRow
 from fluxa.stats.calculator import calculate
 from fluxa.trades.export import csv_chunks
 from fluxa.trades.pnl import net_pnl

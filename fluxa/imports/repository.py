@@ -1,0 +1,152 @@
+"""Data access for `imports` and `import_fills`. Scoped to a user; callers own the
+transaction."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+
+from fluxa.imports.fills import Action, Fill
+from fluxa.imports.models import import_fills, imports
+from fluxa.imports.record import ImportCounts, ImportRecord, ImportStatus
+
+#: Fills inserted per statement (each row binds 13 parameters; PostgreSQL takes 65,535).
+FILLS_PER_INSERT = 2000
+
+
+def _record(row: Any) -> ImportRecord:
+    m = row._mapping
+    counts = ImportCounts(**{f.name: m[f.name] for f in dataclasses.fields(ImportCounts)})
+    return ImportRecord(
+        id=m["id"], user_id=m["user_id"], format=m["format"], account=m["account"],
+        timezone=m["timezone"], object_key=m["object_key"], size=m["size"],
+        status=ImportStatus(m["status"]), reason=m["reason"], counts=counts,
+        created_at=m["created_at"], updated_at=m["updated_at"],
+    )  # fmt: skip
+
+
+def insert_import(conn: Connection, values: dict[str, Any]) -> ImportRecord:
+    return _record(conn.execute(imports.insert().values(values).returning(imports)).one())
+
+
+def get_import(conn: Connection, user_id: str, import_id: str) -> ImportRecord | None:
+    row = conn.execute(
+        select(imports).where(imports.c.user_id == user_id, imports.c.id == import_id)
+    ).first()
+    return _record(row) if row else None
+
+
+def list_imports(
+    conn: Connection, user_id: str, *, limit: int, before: tuple[dt.datetime, str] | None
+) -> list[ImportRecord]:
+    """The user's imports, newest first, after the keyset position `before`."""
+    query = select(imports).where(imports.c.user_id == user_id)
+    if before is not None:
+        query = query.where(tuple_(imports.c.created_at, imports.c.id) < tuple_(*before))
+    query = query.order_by(imports.c.created_at.desc(), imports.c.id.desc()).limit(limit)
+    return [_record(row) for row in conn.execute(query)]
+
+
+def start(conn: Connection, import_id: str) -> ImportRecord | None:
+    """Mark an unfinished import running (one more attempt); the import as it stands
+    (finished ones unchanged), None if there is none. Locks its row."""
+    row = conn.execute(
+        update(imports)
+        .where(imports.c.id == import_id, imports.c.status.in_(("queued", "running")))
+        .values(status="running", attempts=imports.c.attempts + 1, updated_at=func.now())
+        .returning(imports)
+    ).first()
+    if row is None:
+        row = conn.execute(select(imports).where(imports.c.id == import_id)).first()
+    return _record(row) if row else None
+
+
+def finish(conn: Connection, import_id: str, counts: ImportCounts) -> None:
+    conn.execute(
+        update(imports)
+        .where(imports.c.id == import_id)
+        .values(status="done", updated_at=func.now(), **dataclasses.asdict(counts))
+    )
+
+
+def fail(conn: Connection, import_id: str, reason: str, counts: ImportCounts) -> None:
+    conn.execute(
+        update(imports)
+        .where(imports.c.id == import_id)
+        .values(status="failed", reason=reason, updated_at=func.now(),
+                **dataclasses.asdict(counts))
+    )  # fmt: skip
+
+
+def queued_before(conn: Connection, cutoff: dt.datetime, limit: int) -> list[ImportRecord]:
+    """Imports still queued since before `cutoff` (their message was never sent)."""
+    rows = conn.execute(
+        select(imports)
+        .where(imports.c.status == "queued", imports.c.updated_at < cutoff)
+        .order_by(imports.c.updated_at)
+        .limit(limit)
+    )
+    return [_record(row) for row in rows]
+
+
+def touch(conn: Connection, import_ids: Sequence[str]) -> None:
+    """Restart the staleness clock of these queued imports (their message was re-sent)."""
+    conn.execute(update(imports).where(imports.c.id.in_(import_ids)).values(updated_at=func.now()))
+
+
+def insert_fills(
+    conn: Connection, user_id: str, import_id: str, fills: Sequence[Fill]
+) -> set[tuple[str, str]]:
+    """Store the fills not stored before; the (account, execution id) of those stored now.
+    Concurrent imports of one user may race here: the key decides, each fill once."""
+    inserted: set[tuple[str, str]] = set()
+    for start_at in range(0, len(fills), FILLS_PER_INSERT):
+        chunk = fills[start_at : start_at + FILLS_PER_INSERT]
+        statement = (
+            insert(import_fills)
+            .values([_fill_row(user_id, import_id, fill) for fill in chunk])
+            .on_conflict_do_nothing(index_elements=["user_id", "account", "execution_id"])
+            .returning(import_fills.c.account, import_fills.c.execution_id)
+        )
+        inserted.update(tuple(row) for row in conn.execute(statement))
+    return inserted
+
+
+def _fill_row(user_id: str, import_id: str, fill: Fill) -> dict[str, Any]:
+    return {
+        "user_id": user_id, "account": fill.account, "execution_id": fill.execution_id,
+        "symbol": fill.symbol, "executed_at": fill.executed_at, "action": fill.action.value,
+        "quantity": fill.quantity, "price": fill.price, "fees": fill.fees,
+        "multiplier": fill.multiplier, "currency": fill.currency, "import_id": import_id,
+        "line": fill.line,
+    }  # fmt: skip
+
+
+def book_fills(
+    conn: Connection, user_id: str, books: Sequence[tuple[str, str]]
+) -> list[tuple[Fill, str]]:
+    """Every stored fill of these (account, symbol) books with the import that brought it,
+    in the order they happened (ties in the order they were read)."""
+    if not books:
+        return []
+    in_books = tuple_(import_fills.c.account, import_fills.c.symbol).in_(list(books))
+    rows = conn.execute(
+        select(import_fills)
+        .where(import_fills.c.user_id == user_id, in_books)
+        .order_by(import_fills.c.executed_at, import_fills.c.ordinal)
+    )
+    return [(_fill(row), row.import_id) for row in rows]
+
+
+def _fill(row: Any) -> Fill:
+    return Fill(
+        executed_at=row.executed_at, account=row.account, symbol=row.symbol,
+        action=Action(row.action), quantity=row.quantity, price=row.price, fees=row.fees,
+        execution_id=row.execution_id, multiplier=row.multiplier, currency=row.currency,
+        line=row.line,
+    )  # fmt: skip
