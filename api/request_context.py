@@ -44,8 +44,8 @@ def takes_multipart(view: F) -> F:
 
 
 def _accepted_body() -> bool:
-    if request.is_json:
-        return True
+    if request.is_json or request.routing_exception is not None:
+        return True  # no route: routing's 404 or 405 says more than a 415
     view = current_app.view_functions.get(request.endpoint or "")
     return request.mimetype == "multipart/form-data" and getattr(view, "takes_multipart", False)
 

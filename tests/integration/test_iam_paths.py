@@ -9,6 +9,7 @@ buckets. A path the template forgot fails here, naming the action and the resour
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,8 @@ from fluxa.errors import NotFoundError
 from fluxa.events import repository
 from fluxa.events.hashing import canonical_of
 from fluxa.events.models import events
+from fluxa.imports import repository as imports_repository
+from fluxa.imports.service import import_key
 from fluxa.infra import leases
 from fluxa.infra.db import transaction
 from fluxa.messages.tasks import TaskName
@@ -44,6 +47,11 @@ from workers.schedule import beat_schedule
 
 pytestmark = pytest.mark.integration
 
+#: A one-fill fluxa-csv file.
+FILLS = (
+    b"executed_at,account,symbol,side,quantity,price,fees,execution_id\n"
+    b"2026-03-02T15:00:00+00:00,IAM-1,SPY,buy,1,500,0,iam-1\n"
+)
 TEMPLATE = load_template(Path(__file__).parents[2] / "deploy" / "aws" / "fluxa.yaml")
 
 
@@ -140,6 +148,11 @@ def test_the_api_role_grants_what_the_api_does(
     )
     assert never_uploaded.status_code == 400
     assert post_upload(grant, b"\x89PNG\r\n\x1a\n" + b"0" * 12).status_code in (200, 204)
+    imported = client.post(
+        "/v1/imports", data={"file": (io.BytesIO(FILLS), "fills.csv"), "format": "fluxa-csv"},
+        headers=user, content_type="multipart/form-data",
+    )  # fmt: skip
+    assert imported.status_code == 202
     assert_granted(recording, "ApiTaskRole", names, s3)
 
 
@@ -165,13 +178,33 @@ def test_the_event_worker_role_grants_what_the_event_worker_does(
 
 
 def test_the_stats_worker_role_grants_what_the_stats_worker_does(
-    role_worker, settings, names, recording, s3, client, auth
+    role_worker, settings, names, recording, s3, client, auth, engine
 ):
     worker = role_worker("StatsWorkerTaskRole", [settings.stats_queue])
     user = f"iam-stats-{uuid.uuid4().hex[:8]}"
     assert client.post("/v1/trades", json=trade_body(), headers=auth(user)).status_code == 201
     wait_until(lambda: worker_lines(worker, status="succeeded"), timeout=60,
                what="a stats rebuild")  # fmt: skip
+    # An import, and one whose file was erased before it ran (a 404, not a 403).
+    imported = client.post(
+        "/v1/imports", data={"file": (io.BytesIO(FILLS), "fills.csv"), "format": "fluxa-csv"},
+        headers=auth(user), content_type="multipart/form-data",
+    ).get_json()  # fmt: skip
+    gone = str(uuid.uuid4())
+    with transaction(engine) as conn:
+        imports_repository.insert_import(conn, {
+            "id": gone, "user_id": user, "format": "fluxa-csv", "account": "",
+            "object_key": import_key(user, gone, "csv"), "size": 1,
+        })  # fmt: skip
+    make_celery(settings).send_task(
+        TaskName.RUN_IMPORT, kwargs={"import_id": gone}, queue=settings.stats_queue
+    )
+    for import_id, status in ((imported["import_id"], "done"), (gone, "failed")):
+        wait_until(
+            lambda i=import_id, s=status: client.get(f"/v1/imports/{i}", headers=auth(user))
+            .get_json()["status"] == s,
+            timeout=60, what=f"import {import_id} {status}",
+        )  # fmt: skip
     assert_granted(recording, "StatsWorkerTaskRole", names, s3)
 
 

@@ -20,6 +20,9 @@ OPERATIONS = {
     ("/v1/trades/{trade_id}", "delete"),
     ("/v1/trades/{trade_id}/images", "post"),
     ("/v1/stats", "get"),
+    ("/v1/imports", "post"),
+    ("/v1/imports", "get"),
+    ("/v1/imports/{import_id}", "get"),
     ("/v1/stats/rebuild", "post"),
     ("/v1/auth/signout", "post"),
 }

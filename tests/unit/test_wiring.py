@@ -30,6 +30,7 @@ def test_beat_entries_name_registered_tasks_on_known_queues():
         "purge-expired-idempotency-keys",
         "purge-old-trails",
         "maintain-event-partitions",
+        "sweep-stale-imports",
     }
     for entry in schedule.values():
         assert entry["task"] in app.tasks
