@@ -8,11 +8,12 @@ from pathlib import Path
 
 import click
 
-from bench import freshness, ids, ingest, memory, processing, query, scale, stats
+from bench import freshness, ids, imports, ingest, memory, processing, query, scale, stats
 from bench.infra import Infra
 from bench.measure import Comparison, table, write_json
 
-SUITES = ("ingest", "processing", "stats", "freshness", "query", "memory", "ids", "scale")
+SUITES = ("ingest", "processing", "stats", "freshness", "query", "memory", "ids", "scale",
+          "imports")  # fmt: skip
 
 
 @click.command()
@@ -75,6 +76,8 @@ def _run(suite: str, infra: Infra, o: dict) -> list[Comparison]:
         return freshness.run(infra, freshness.FreshnessOptions(o["rounds"]))
     if suite == "ids":
         return ids.run(infra, ids.IdOptions(o["rounds"], o["id_prefill"], o["id_inserts"]))
+    if suite == "imports":
+        return imports.run(infra, imports.ImportOptions(o["rounds"], o["concurrency"]))
     if suite == "scale":
         sizes = (o["scale_rows"], o["scale_days"], o["events"], o["concurrency"])
         return scale.run(infra, scale.ScaleOptions(o["rounds"], *sizes))
