@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from fluxa.decimals import fits_storage
 from fluxa.errors import ImportFormatError
@@ -58,17 +59,27 @@ def utf8_text(data: bytes) -> str:
 
 
 def csv_records(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """A CSV file's header and its non-blank rows as (line, {column: stripped value})."""
+    """A CSV file's header and its non-blank rows as (line, {column: stripped value}).
+    What the csv module cannot split (a field over its 128 KiB limit) ends the file as
+    not CSV: there is no telling where the next row would begin."""
     rows = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in next(rows, [])]
+    first = _next_row(rows)
+    header = [name.strip() for name in first or []]
 
     def records() -> Iterator[tuple[int, dict[str, str]]]:
-        for values in rows:
+        while (values := _next_row(rows)) is not None:
             if any(value.strip() for value in values):
                 values = [value.strip() for value in values]
                 yield rows.line_num, dict(zip(header, values, strict=False))
 
     return header, records()
+
+
+def _next_row(rows: Any) -> list[str] | None:
+    try:
+        return next(rows, None)
+    except csv.Error as exc:
+        raise ImportFormatError(f"not CSV: line {rows.line_num}: {exc}") from None
 
 
 def account_of(value: str, default: str, name: str = "account") -> str:

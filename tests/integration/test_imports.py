@@ -253,3 +253,21 @@ def test_erasure_removes_imports_their_fills_and_files(
             count = select(func.count()).select_from(table).where(table.c.user_id == user)
             assert conn.execute(count).scalar_one() == 0
     assert s3.list_objects_v2(Bucket=settings.image_bucket, Prefix=prefix)["KeyCount"] == 0
+
+
+def test_an_export_imported_into_a_new_user_gives_the_same_stats(worker, client, auth):
+    """The round trip runbook §5 relies on: GET /v1/trades/export, then POST /v1/imports."""
+    one, two = new_user(), new_user()
+    for name, fmt in (("ibkr-flex.xml", "ibkr-flex"), ("tradovate-fills.csv", "tradovate-fills")):
+        assert import_file(client, auth(one), name, fmt)["status"] == "done"
+    exported = client.get("/v1/trades/export?format=csv", headers=auth(one))
+    assert exported.status_code == 200
+    response = post_import(client, auth(two), exported.get_data(), "fluxa-csv", "export.csv")
+    result = finished(client, auth(two), response.headers["Location"])
+    assert (result["status"], result["rejected_rows"]) == ("done", 0)
+
+    def figures(user):
+        stats = wait_current(client, auth, user)
+        return {k: v for k, v in stats.items() if k not in {"computed_at", "watermark", "stale"}}
+
+    assert figures(two) == figures(one)

@@ -145,3 +145,11 @@ def test_an_earlier_fill_replaces_the_trade_it_precedes():
     changes = book_changes(before, after, {t.id: t for t in before})
     assert changes.delete == [before[0].id]
     assert sorted(t.id for t in changes.create) == sorted(t.id for t in after)
+
+
+def test_a_csv_field_past_the_csv_modules_limit_ends_the_file():
+    data = b"executed_at,account,symbol,side,quantity,price,fees,execution_id\n" + (
+        b'2026-03-02T15:00:00Z,A,SPY,buy,1,1,0,"' + b"x" * 200_000 + b'"\n'
+    )
+    with pytest.raises(ImportFormatError, match="not CSV: line 2"):
+        read_fills("fluxa-csv", data, account="", timezone=None)
