@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, func, select
 
-from fluxa.errors import ImportFormatError, NotFoundError, SchemaValidationError
+from fluxa.errors import ErrorCode, ImportFormatError, NotFoundError, SchemaValidationError
 from fluxa.imports import repository
 from fluxa.imports.books import BookChanges, book_changes
 from fluxa.imports.formats import read_fills
@@ -53,14 +53,14 @@ class ImportRunner:
         try:
             data = self._files.get(record.object_key)
         except NotFoundError:
-            return self._fail(record, "The uploaded file is gone.")
+            return self._fail(record, "The uploaded file is gone.", ErrorCode.PAYLOAD_MISSING)
         try:
             read = read_fills(record.format, data, account=record.account, timezone=record.timezone)
         except ImportFormatError as exc:
-            return self._fail(record, exc.message)
+            return self._fail(record, exc.message, exc.code)
         except Exception:  # user bytes must end an import, never loop it through retries
             log.exception("import unreadable", extra={"import_id": import_id})
-            return self._fail(record, "The file could not be read.")
+            return self._fail(record, "The file could not be read.", ErrorCode.UNHANDLED)
         changed = self._store(record, read)
         if changed:
             self._changes.after_commit(record.user_id)
@@ -112,11 +112,11 @@ class ImportRunner:
         for trade_id in changes.delete:
             trades_repository.remove(conn, user, trade_id)
 
-    def _fail(self, record: ImportRecord, reason: str) -> ImportRecord | None:
+    def _fail(self, record: ImportRecord, reason: str, code: ErrorCode) -> ImportRecord | None:
         with transaction(self._engine) as conn:
             repository.fail(conn, record.id, reason, ImportCounts())
         log.info("import failed", extra={"import_id": record.id, "status": "failed",
-                                         "reason": reason})  # fmt: skip
+                                         "error_code": code.value, "reason": reason})  # fmt: skip
         return self._reread(record)
 
     def _reread(self, record: ImportRecord) -> ImportRecord | None:

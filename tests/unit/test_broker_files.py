@@ -8,9 +8,12 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fluxa.errors import ImportFormatError
 from fluxa.imports.books import book_changes
@@ -153,3 +156,86 @@ def test_a_csv_field_past_the_csv_modules_limit_ends_the_file():
     )
     with pytest.raises(ImportFormatError, match="not CSV: line 2"):
         read_fills("fluxa-csv", data, account="", timezone=None)
+
+
+_CSV_CELLS = st.sampled_from(["", "buy", "SELL", "1", "-2", "1e400", "NaN", "0.5", "x,y",
+                              '"q"', "2026-03-02T15:00:00Z", "12/01/2026 09:35:12", "ES",
+                              "MNQ", "\x00", "é", " "])  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    fmt=st.sampled_from(["fluxa-csv", "ibkr-flex", "tradovate-fills"]),
+    data=st.one_of(
+        st.binary(max_size=400),
+        st.lists(st.lists(_CSV_CELLS, max_size=12), max_size=8).map(
+            lambda rows: "\n".join(",".join(r) for r in rows).encode()
+        ),
+        st.builds(
+            lambda header, rows: (header + "\n" + rows).encode(),
+            st.sampled_from(
+                [
+                    "executed_at,account,symbol,side,quantity,price,fees,execution_id,multiplier",
+                    (SAMPLES / "tradovate-fills.csv").read_text().splitlines()[0],
+                ]
+            ),
+            st.lists(st.lists(_CSV_CELLS, min_size=8, max_size=25), max_size=6).map(
+                lambda rows: "\n".join(",".join(r) for r in rows)
+            ),
+        ),
+    ),
+)
+def test_whatever_a_user_uploads_is_rows_or_a_format_error(fmt, data):
+    """A reader answers any bytes with fills and refused rows, or refuses the file as not
+    its format: never another exception (that would be a failed import with no reason)."""
+    try:
+        read = read_fills(fmt, data, account="", timezone=None)
+    except ImportFormatError:
+        return
+    assert all(f.quantity > 0 and f.execution_id for f in read.fills)
+    assert all(r.line >= 1 and r.field and r.reason for r in read.rejected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sample=st.sampled_from(
+        [("fluxa.csv", "fluxa-csv"), ("tradovate-fills.csv", "tradovate-fills")]
+    ),
+    changes=st.dictionaries(st.integers(0, 24), _CSV_CELLS, max_size=3),
+)
+def test_any_row_is_a_fill_or_a_refused_row(sample, changes):
+    """A sample's first (valid) row with up to three cells changed: the header is intact,
+    so the file is never refused whole, and the row is a fill or a refused row."""
+    name, fmt = sample
+    header, row = (SAMPLES / name).read_text().splitlines()[:2]
+    cells = row.split(",")
+    for at, value in changes.items():
+        cells[at % len(cells)] = value
+    data = f"{header}\n{','.join(cells)}\n".encode()
+    read = read_fills(fmt, data, account="", timezone=None)
+    assert len(read.fills) + len(read.rejected) == 1
+
+
+_VALID_TRADE = {
+    "accountId": "U1", "symbol": "AAPL", "dateTime": "20260302;093512", "buySell": "BUY",
+    "quantity": "10", "tradePrice": "180.5", "ibCommission": "-1", "ibExecID": "e.1",
+    "multiplier": "1", "currency": "USD", "levelOfDetail": "EXECUTION",
+}  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(changes=st.dictionaries(
+    st.sampled_from([*_VALID_TRADE, "tradeDate", "tradeTime", "tradeID"]),
+    st.one_of(_CSV_CELLS.filter(lambda v: v != "\x00"), st.none()),
+    max_size=3,
+))  # fmt: skip
+def test_any_flex_trade_element_is_a_fill_or_a_refused_row(changes):
+    """A valid execution with up to three attributes changed or removed (None)."""
+    attrs = {k: v for k, v in {**_VALID_TRADE, **changes}.items() if v is not None}
+    quoted = {k: escape(v, {'"': "&quot;"}) for k, v in attrs.items()}
+    element = "<Trade " + " ".join(f'{k}="{v}"' for k, v in quoted.items())
+    data = f"<FlexQueryResponse><Trades>\n{element} />\n</Trades></FlexQueryResponse>".encode()
+    read = read_fills("ibkr-flex", data, account="", timezone=None)
+    skipped = attrs.get("levelOfDetail", "EXECUTION").upper() != "EXECUTION"
+    assert len(read.fills) + len(read.rejected) == (0 if skipped else 1)
+    assert all(r.line == 2 for r in read.rejected)
