@@ -14,9 +14,9 @@ from fluxa.imports.fills import Action, Fill
 from fluxa.imports.rows import (
     ReadFills,
     Rejected,
-    RejectedRow,
     account_of,
     amount_of,
+    collect,
     csv_records,
     currency_of,
     execution_id_of,
@@ -38,13 +38,7 @@ def read_fluxa_csv(data: bytes, *, account: str = "", zone: dt.tzinfo = dt.UTC) 
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise ImportFormatError(f"not a fluxa-csv file: no column {', '.join(missing)}")
-    result = ReadFills()
-    for line, row in records:
-        try:
-            result.fills.append(_fill(row, account, zone, line))
-        except Rejected as rejected:
-            result.rejected.append(RejectedRow(line, rejected.field, rejected.reason))
-    return result
+    return collect(records, lambda row, line: _fill(row, account, zone, line))
 
 
 def _fill(row: dict[str, str], default_account: str, zone: dt.tzinfo, line: int) -> Fill:

@@ -22,9 +22,9 @@ from fluxa.imports.fills import Action, Fill
 from fluxa.imports.rows import (
     ReadFills,
     Rejected,
-    RejectedRow,
     account_of,
     amount_of,
+    collect,
     currency_of,
     execution_id_of,
     in_zone,
@@ -50,16 +50,12 @@ def read_ibkr_flex(data: bytes, *, account: str = "", zone: dt.tzinfo = dt.UTC) 
     if root.tag != "FlexQueryResponse":
         raise ImportFormatError(f"not a Flex Query file: the root element is <{root.tag}>")
     trades = list(root.iter("Trade"))
-    lines = _trade_lines(text, len(trades))
-    result = ReadFills()
-    for line, element in zip(lines, trades, strict=True):
-        if element.get("levelOfDetail", "EXECUTION").upper() != "EXECUTION":
-            continue
-        try:
-            result.fills.append(_fill(element, account, zone, line))
-        except Rejected as rejected:
-            result.rejected.append(RejectedRow(line, rejected.field, rejected.reason))
-    return result
+    executions = [
+        (line, element)
+        for line, element in zip(_trade_lines(text, len(trades)), trades, strict=True)
+        if element.get("levelOfDetail", "EXECUTION").upper() == "EXECUTION"
+    ]
+    return collect(executions, lambda element, line: _fill(element, account, zone, line))
 
 
 def _trade_lines(text: str, count: int) -> list[int]:

@@ -11,10 +11,10 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from fluxa.decimals import fits_storage
 from fluxa.errors import ImportFormatError
@@ -22,6 +22,7 @@ from fluxa.imports.fills import Fill
 from fluxa.trades.integrity import MAX_MULTIPLIER
 from fluxa.trades.schemas import ACCOUNT_PATTERN, CURRENCY_PATTERN, SYMBOL_PATTERN
 
+T = TypeVar("T")
 _EXECUTION_ID = re.compile(r"[\x21-\x7e]{1,128}")  # printable ASCII, no spaces
 
 
@@ -48,6 +49,17 @@ class Rejected(Exception):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(reason)
         self.field, self.reason = field, reason
+
+
+def collect(rows: Iterable[tuple[int, T]], to_fill: Callable[[T, int], Fill]) -> ReadFills:
+    """The fills of `rows` (each with its line), a row `to_fill` rejects refused alone."""
+    result = ReadFills()
+    for line, row in rows:
+        try:
+            result.fills.append(to_fill(row, line))
+        except Rejected as rejected:
+            result.rejected.append(RejectedRow(line, rejected.field, rejected.reason))
+    return result
 
 
 def utf8_text(data: bytes) -> str:

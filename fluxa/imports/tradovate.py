@@ -19,9 +19,9 @@ from fluxa.imports.fills import Action, Fill
 from fluxa.imports.rows import (
     ReadFills,
     Rejected,
-    RejectedRow,
     account_of,
     amount_of,
+    collect,
     csv_records,
     execution_id_of,
     in_zone,
@@ -55,13 +55,7 @@ def read_tradovate_fills(data: bytes, *, account: str = "", zone: dt.tzinfo = dt
     missing = [pair[1] for pair in COLUMNS.values() if not set(pair) & set(header)]
     if missing:
         raise ImportFormatError(f"not a Tradovate Fills report: no column {', '.join(missing)}")
-    result = ReadFills()
-    for line, row in records:
-        try:
-            result.fills.append(_fill(row, account, zone, line))
-        except Rejected as rejected:
-            result.rejected.append(RejectedRow(line, rejected.field, rejected.reason))
-    return result
+    return collect(records, lambda row, line: _fill(row, account, zone, line))
 
 
 def _value(row: dict[str, str], column: str) -> tuple[str, str]:
