@@ -73,37 +73,40 @@ _SUMS = """count(*) AS trades, count(*) FILTER (WHERE closed) AS closed,
        max(realized) FILTER (WHERE closed AND realized > 0) AS largest_win,
        min(realized) FILTER (WHERE closed AND realized < 0) AS largest_loss"""
 
-_SYMBOLS = f"""
-WITH {_PER_TRADE}
-SELECT user_id, symbol, {_SUMS},
-       string_agg(CASE WHEN realized > 0 THEN '{WIN}' WHEN realized < 0 THEN '{LOSS}'
-                       ELSE '{BREAKEVEN}' END,
-                  '' ORDER BY closed_at, id COLLATE "C") FILTER (WHERE closed) AS outcomes,
-       GROUPING(symbol) = 1 AS whole_user
-FROM per_trade GROUP BY GROUPING SETS ((user_id, symbol), (user_id))
-"""
-
-# Closed trades that say their risk, for their R-multiples (divided in Python, exactly as
+# What is summed by group, as one statement over `per_trade` computed once (a CTE named
+# more than once is materialized; three statements computed it three times): a row per
+# `part` —
+# "user" (all the user's trades: the outcomes for the streaks), "symbol", "tag",
+# "weekday" and "hour" (the groupings of calculator.group_keys; weekday and hour of the
+# entry in UTC, as the stored figures are) with their sums; and "risk", a row per closed
+# trade that says its risk, for its R-multiple (divided in Python, exactly as
 # calculator.RiskFigures does).
-_RISKS = f"""
-WITH {_PER_TRADE}
-SELECT user_id, realized, risk FROM per_trade WHERE closed AND risk > 0
-"""
-
-# The other groupings of calculator.group_keys: each tag, the ISO weekday and the hour of
-# the entry (UTC: the stored figures are the UTC ones).
-_GROUPS = f"""
-WITH {_PER_TRADE}
-SELECT user_id, kind, key, {_SUMS}
-FROM (
-  SELECT p.*, 'tag' AS kind, tag AS key FROM per_trade p CROSS JOIN LATERAL unnest(p.tags) tag
+_SUMMED = f"""
+WITH {_PER_TRADE},
+grouped AS (
+  SELECT p.*, 'symbol' AS kind, p.symbol AS key FROM per_trade p
+  UNION ALL
+  SELECT p.*, 'tag', tag FROM per_trade p CROSS JOIN LATERAL unnest(p.tags) tag
   UNION ALL
   SELECT p.*, 'weekday', extract(isodow FROM p.entered_at AT TIME ZONE 'UTC')::int::text
   FROM per_trade p
   UNION ALL
   SELECT p.*, 'hour', to_char(p.entered_at AT TIME ZONE 'UTC', 'HH24') FROM per_trade p
-) grouped
-GROUP BY user_id, kind, key
+)
+SELECT user_id, kind AS part, key, {_SUMS}, NULL AS outcomes,
+       NULL::numeric AS realized, NULL::numeric AS risk
+FROM grouped GROUP BY user_id, kind, key
+UNION ALL
+SELECT user_id, 'user', NULL, {_SUMS},
+       string_agg(CASE WHEN realized > 0 THEN '{WIN}' WHEN realized < 0 THEN '{LOSS}'
+                       ELSE '{BREAKEVEN}' END,
+                  '' ORDER BY closed_at, id COLLATE "C") FILTER (WHERE closed),
+       NULL, NULL
+FROM per_trade GROUP BY user_id
+UNION ALL
+SELECT user_id, 'risk', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, realized, risk
+FROM per_trade WHERE closed AND risk > 0
 """
 
 # Every realized amount with its moment: each partial close (in list order) and the
@@ -151,16 +154,16 @@ def figures_by_user(conn: Connection, user_ids: list[str], batch: int = 5000) ->
     # 10,000 trades, against 40 to 60 ms to run them.
     conn.execute(text("SET LOCAL jit = off"))
     figures: dict[str, Figures] = {}
-    for row in conn.execute(text(_SYMBOLS), params):
+    for row in conn.execute(text(_SUMMED), params).yield_per(batch):
         user = figures.setdefault(row.user_id, Figures())
-        if row.whole_user:  # the row of all the user's trades: the streaks
+        if row.part == "risk":
+            user.risk.add(row.realized, row.risk)
+        elif row.part == "user":
             user.longest_win_streak, user.longest_loss_streak = streaks(row.outcomes or "")
+        elif row.part == "symbol":
+            user.symbols[row.key] = _symbol(row)
         else:
-            user.symbols[row.symbol] = _symbol(row)
-    for row in conn.execute(text(_GROUPS), params):
-        figures[row.user_id].groups.setdefault(row.kind, {})[row.key] = _symbol(row)
-    for row in conn.execute(text(_RISKS), params).yield_per(batch):
-        figures[row.user_id].risk.add(row.realized, row.risk)
+            user.groups.setdefault(row.part, {})[row.key] = _symbol(row)
     ordered = conn.execute(text(_IN_TIME_ORDER), params).yield_per(batch)
     for user_id, rows in itertools.groupby(ordered, key=_first):
         user = figures[user_id]
@@ -169,7 +172,7 @@ def figures_by_user(conn: Connection, user_ids: list[str], batch: int = 5000) ->
 
 
 def _symbol(row: Any) -> SymbolFigures:
-    """A symbol's row of `_SYMBOLS`, whose columns are named as the figures are."""
+    """A group's row of `_SUMMED`, whose columns are named as the figures are."""
     return SymbolFigures(**{f.name: getattr(row, f.name) for f in fields(SymbolFigures)})
 
 
