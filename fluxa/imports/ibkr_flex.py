@@ -105,7 +105,9 @@ def _action(value: str) -> Action:
 def _commission(raw: str) -> Decimal:
     """IBKR reports commissions as negative cash; a fill's fees are what was paid."""
     try:
-        paid = -Decimal(raw) if raw else Decimal(0)
+        cash = Decimal(raw) if raw else Decimal(0)
     except InvalidOperation:
         raise Rejected("ibCommission", "Not a decimal number.") from None
-    return amount_of(str(max(paid, Decimal(0))), "ibCommission")
+    if not cash.is_finite():  # NaN would not even compare
+        raise Rejected("ibCommission", "Not a decimal number.")
+    return amount_of(str(max(-cash, Decimal(0))), "ibCommission")

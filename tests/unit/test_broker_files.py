@@ -239,3 +239,13 @@ def test_any_flex_trade_element_is_a_fill_or_a_refused_row(changes):
     skipped = attrs.get("levelOfDetail", "EXECUTION").upper() != "EXECUTION"
     assert len(read.fills) + len(read.rejected) == (0 if skipped else 1)
     assert all(r.line == 2 for r in read.rejected)
+
+
+@pytest.mark.parametrize("value", ["NaN", "sNaN", "-Infinity", "Infinity", "-1e999999"])
+def test_a_commission_that_is_no_number_refuses_its_row(value):
+    """Found by the property test above in CI: `NaN` did not even compare."""
+    quoted = {**_VALID_TRADE, "ibCommission": value}
+    element = "<Trade " + " ".join(f'{k}="{v}"' for k, v in quoted.items())
+    data = f"<FlexQueryResponse><Trades>\n{element} />\n</Trades></FlexQueryResponse>".encode()
+    read = read_fills("ibkr-flex", data, account="", timezone=None)
+    assert (read.fills, [r.field for r in read.rejected]) == ([], ["ibCommission"])
