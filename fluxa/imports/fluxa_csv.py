@@ -28,7 +28,6 @@ from fluxa.imports.rows import (
 
 REQUIRED = ("executed_at", "account", "symbol", "side", "quantity", "price", "fees",
             "execution_id")  # fmt: skip
-OPTIONAL = ("multiplier", "currency")
 
 
 def read_fluxa_csv(data: bytes, *, account: str = "", zone: dt.tzinfo = dt.UTC) -> ReadFills:

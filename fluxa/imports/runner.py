@@ -23,7 +23,7 @@ from fluxa.imports.formats import read_fills
 from fluxa.imports.positions import trades_from_fills, unique_fills
 from fluxa.imports.record import ImportCounts, ImportRecord
 from fluxa.imports.rows import ReadFills, RejectedRow
-from fluxa.infra.db import transaction
+from fluxa.infra.db import transaction, translated_errors
 from fluxa.infra.storage import S3ObjectStore
 from fluxa.stats.rebuild import lock_key
 from fluxa.trades import integrity, trail
@@ -120,7 +120,7 @@ class ImportRunner:
         return self._reread(record)
 
     def _reread(self, record: ImportRecord) -> ImportRecord | None:
-        with transaction(self._engine) as conn:
+        with translated_errors(), self._engine.connect() as conn:
             return repository.get_import(conn, record.user_id, record.id)
 
 
