@@ -125,7 +125,9 @@ def test_slow_heads_and_bodies_do_not_starve_other_clients(server, machine_token
         max_ms=round(max(latencies) * 1000, 1),
     )
     assert held == 2 * HELD  # they were all still open: the answers came while they waited
-    assert len(latencies) >= 10 and max(latencies) < 2.0
+    # Starved, a request would be answered only once slow clients' deadlines freed the server
+    # (the first at BODY_SECONDS): every answer came well before that. Not a speed target.
+    assert len(latencies) >= 10 and max(latencies) < BODY_SECONDS - 1
 
 
 def _open(sock: socket.socket) -> bool:
