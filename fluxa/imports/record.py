@@ -48,6 +48,8 @@ class ImportRecord:
     counts: ImportCounts
     created_at: dt.datetime
     updated_at: dt.datetime
+    #: Runs begun (each delivery of its message that reached the database).
+    attempts: int = 0
 
 
 def is_import_id(value: str) -> bool:

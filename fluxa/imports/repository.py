@@ -22,7 +22,7 @@ def _record(row: Any) -> ImportRecord:
         id=m["id"], user_id=m["user_id"], format=m["format"], account=m["account"],
         timezone=m["timezone"], object_key=m["object_key"], size=m["size"],
         status=ImportStatus(m["status"]), reason=m["reason"], counts=counts,
-        created_at=m["created_at"], updated_at=m["updated_at"],
+        created_at=m["created_at"], updated_at=m["updated_at"], attempts=m["attempts"],
     )  # fmt: skip
 
 
@@ -71,19 +71,22 @@ def finish(conn: Connection, import_id: str, counts: ImportCounts) -> None:
 
 
 def fail(conn: Connection, import_id: str, reason: str, counts: ImportCounts) -> None:
+    """Mark an unfinished import failed (one another delivery finished stays as it ended)."""
     conn.execute(
         update(imports)
-        .where(imports.c.id == import_id)
+        .where(imports.c.id == import_id, imports.c.status.in_(("queued", "running")))
         .values(status="failed", reason=reason, updated_at=func.now(),
                 **dataclasses.asdict(counts))
     )  # fmt: skip
 
 
-def queued_before(conn: Connection, cutoff: dt.datetime, limit: int) -> list[ImportRecord]:
-    """Imports still queued since before `cutoff` (their message was never sent)."""
+def unfinished_before(conn: Connection, cutoff: dt.datetime, limit: int) -> list[ImportRecord]:
+    """Imports queued or running, untouched since before `cutoff`: their message was never
+    sent, or was lost or dead-lettered (a run in progress touched its import when it began,
+    and a run never outlives the task time limit)."""
     rows = conn.execute(
         select(imports)
-        .where(imports.c.status == "queued", imports.c.updated_at < cutoff)
+        .where(imports.c.status.in_(("queued", "running")), imports.c.updated_at < cutoff)
         .order_by(imports.c.updated_at)
         .limit(limit)
     )
@@ -91,7 +94,7 @@ def queued_before(conn: Connection, cutoff: dt.datetime, limit: int) -> list[Imp
 
 
 def touch(conn: Connection, import_ids: Sequence[str]) -> None:
-    """Restart the staleness clock of these queued imports (their message was re-sent)."""
+    """Restart the staleness clock of these imports (their message was sent again)."""
     conn.execute(update(imports).where(imports.c.id.in_(import_ids)).values(updated_at=func.now()))
 
 

@@ -14,7 +14,7 @@ from fluxa import logcontext
 from fluxa.errors import BrokerUnavailableError, FileTooLargeError, NotFoundError
 from fluxa.imports import repository
 from fluxa.imports.formats import FORMATS, ImportFormat
-from fluxa.imports.record import ImportRecord, is_import_id
+from fluxa.imports.record import ImportCounts, ImportRecord, is_import_id
 from fluxa.infra.db import transaction, translated_errors
 from fluxa.infra.storage import S3ObjectStore
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName, TaskPublisher
@@ -29,6 +29,14 @@ MAX_IMPORT_BYTES = 10 * 1024 * 1024
 def import_key(user_id: str, import_id: str, extension: str) -> str:
     """Where an import's file is kept: under the user's prefix, which erasure empties."""
     return f"{user_prefix(user_id)}imports/{import_id}.{extension}"
+
+
+@dataclass(frozen=True)
+class SweptImports:
+    """What a sweep did: imports sent again, and imports failed for having run too often."""
+
+    sent: int
+    given_up: int
 
 
 @dataclass(frozen=True)
@@ -89,16 +97,27 @@ class ImportService:
         next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
         return ImportPage(items=page, next_cursor=next_cursor)
 
-    def resend_stale(self, *, older_than: dt.timedelta, limit: int = 500) -> int:
-        """Send again the imports queued for longer than `older_than` (their message never
-        left, or was lost); how many were sent. A duplicate is harmless: a second run
-        of a finished import changes nothing."""
+    def resend_stale(
+        self, *, older_than: dt.timedelta, max_attempts: int, limit: int = 500
+    ) -> SweptImports:
+        """Send again the imports left unfinished for longer than `older_than` (their message
+        never left, was lost, or was dead-lettered: an import never stays `running`). A
+        duplicate is harmless: a second run of a finished import changes nothing. One that
+        began `max_attempts` runs and never finished fails instead, so that a file which
+        kills its worker cannot circulate for ever."""
         cutoff = dt.datetime.now(dt.UTC) - older_than
         with transaction(self._engine) as conn:
-            stale = repository.queued_before(conn, cutoff, limit)
-            sent = [record.id for record in stale if self._send(record.id)]
+            stale = repository.unfinished_before(conn, cutoff, limit)
+            spent = [record.id for record in stale if record.attempts >= max_attempts]
+            reason = f"The import did not complete in {max_attempts} attempts."
+            for import_id in spent:
+                repository.fail(conn, import_id, reason, ImportCounts())
+            sent = [r.id for r in stale if r.id not in spent and self._send(r.id)]
             repository.touch(conn, sent)
-        return len(sent)
+        for import_id in spent:
+            log.warning("import given up", extra={"import_id": import_id, "status": "failed",
+                                                  "reason": reason})  # fmt: skip
+        return SweptImports(sent=len(sent), given_up=len(spent))
 
     def _send(self, import_id: str) -> bool:
         headers = {}

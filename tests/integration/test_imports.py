@@ -201,7 +201,8 @@ def test_imports_are_listed_newest_first_and_seen_only_by_their_user(worker, cli
     assert client.get("/v1/imports/not-an-id", headers=auth(user)).status_code == 404
 
 
-def queued_row(engine, user: str, key: str, age: dt.timedelta) -> str:
+def queued_row(engine, user: str, key: str, age: dt.timedelta, **state: object) -> str:
+    """An import row as the API commits it, untouched for `age` (and in `state`)."""
     import_id = str(uuid.uuid4())
     with transaction(engine) as conn:
         imports_repository.insert_import(conn, {
@@ -210,7 +211,7 @@ def queued_row(engine, user: str, key: str, age: dt.timedelta) -> str:
         })  # fmt: skip
         conn.execute(
             imports.update().where(imports.c.id == import_id)
-            .values(updated_at=dt.datetime.now(dt.UTC) - age)
+            .values(updated_at=dt.datetime.now(dt.UTC) - age, **state)
         )  # fmt: skip
     return import_id
 
@@ -237,6 +238,27 @@ def test_the_sweep_sends_an_import_whose_message_never_left(
     make_celery(settings).send_task(TaskName.SWEEP_IMPORTS, queue=settings.maintenance_queue)
     result = finished(client, auth(user), f"/v1/imports/{import_id}")
     assert (result["status"], result["trades_created"]) == ("done", 2)
+
+
+def test_the_sweep_runs_an_import_left_running_and_fails_one_that_ran_too_often(
+    worker, settings, engine, s3, client, auth
+):
+    """An import whose message was dead-lettered (or lost) mid-run is not left `running`:
+    the sweep sends it again; one that began three messages' worth of runs fails with why."""
+    user = new_user()
+    age, body = dt.timedelta(hours=2), (SAMPLES / "fluxa.csv").read_bytes()
+    keys = [import_key(user, name, "csv") for name in ("dead-lettered", "kills-workers")]
+    for key in keys:
+        s3.put_object(Bucket=settings.image_bucket, Key=key, Body=body)
+    most = 3 * (settings.retry_max_retries + 1)
+    left = queued_row(engine, user, keys[0], age, status="running", attempts=most - 1)
+    spent = queued_row(engine, user, keys[1], age, status="running", attempts=most)
+    make_celery(settings).send_task(TaskName.SWEEP_IMPORTS, queue=settings.maintenance_queue)
+    result = finished(client, auth(user), f"/v1/imports/{left}")
+    assert (result["status"], result["trades_created"]) == ("done", 2)
+    given_up = finished(client, auth(user), f"/v1/imports/{spent}")
+    assert given_up["status"] == "failed" and given_up["fills"] == 0
+    assert given_up["reason"] == f"The import did not complete in {most} attempts."
 
 
 def test_erasure_removes_imports_their_fills_and_files(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -15,6 +16,8 @@ from workers.base import FluxaTask
 from workers.services import services
 
 log = logging.getLogger("fluxa.imports")
+#: How many messages' worth of runs (each up to every retry) an import gets.
+IMPORT_MESSAGES = 3
 
 
 @shared_task(name=TaskName.RUN_IMPORT, base=FluxaTask, bind=True)
@@ -42,11 +45,15 @@ def run_import(self: FluxaTask, import_id: str | None = None) -> dict[str, objec
 
 
 @shared_task(name=TaskName.SWEEP_IMPORTS, base=FluxaTask, bind=True)
-def sweep_imports(self: FluxaTask) -> int:
-    """Send again imports queued longer than a message may take to be received."""
+def sweep_imports(self: FluxaTask) -> dict[str, int]:
+    """Send again imports left unfinished longer than a message may take to be received
+    and run; fail those that began three messages' worth of runs and never finished."""
     settings = self.app.settings
     stale = dt.timedelta(seconds=settings.sqs_visibility_timeout + settings.task_time_limit)
-    sent = services(settings).import_service(self.app).resend_stale(older_than=stale)
-    if sent:
-        log.info("stale imports sent again", extra={"status": "published", "published": sent})
-    return sent
+    most = IMPORT_MESSAGES * (settings.retry_max_retries + 1)
+    imports = services(settings).import_service(self.app)
+    swept = imports.resend_stale(older_than=stale, max_attempts=most)
+    if swept.sent:
+        log.info("stale imports sent again", extra={"status": "published",
+                                                    "published": swept.sent})  # fmt: skip
+    return dataclasses.asdict(swept)
