@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, text, tuple_, update
 
+from fluxa.imports.files import import_id_of
 from fluxa.imports.fills import Action, Fill
 from fluxa.imports.models import import_fills, imports
-from fluxa.imports.record import ImportCounts, ImportRecord, ImportStatus
+from fluxa.imports.record import ImportCounts, ImportRecord, ImportStatus, is_import_id
 
 
 def _record(row: Any) -> ImportRecord:
@@ -46,6 +47,15 @@ def list_imports(
         query = query.where(tuple_(imports.c.created_at, imports.c.id) < tuple_(*before))
     query = query.order_by(imports.c.created_at.desc(), imports.c.id.desc()).limit(limit)
     return [_record(row) for row in conn.execute(query)]
+
+
+def referenced_files(conn: Connection, keys: Sequence[str]) -> set[str]:
+    """Which of these import files' keys an import names (looked up by the id in the key)."""
+    ids = [i for i in map(import_id_of, keys) if is_import_id(i)]
+    if not ids:
+        return set()
+    named = conn.execute(select(imports.c.object_key).where(imports.c.id.in_(ids))).scalars()
+    return set(named) & set(keys)
 
 
 def start(conn: Connection, import_id: str) -> ImportRecord | None:

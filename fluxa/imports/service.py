@@ -13,22 +13,17 @@ from sqlalchemy import Engine
 from fluxa import logcontext
 from fluxa.errors import BrokerUnavailableError, FileTooLargeError, NotFoundError
 from fluxa.imports import repository
+from fluxa.imports.files import import_key
 from fluxa.imports.formats import FORMATS, ImportFormat
 from fluxa.imports.record import ImportCounts, ImportRecord, is_import_id
 from fluxa.infra.db import transaction, translated_errors
 from fluxa.infra.storage import S3ObjectStore
 from fluxa.messages.tasks import CORRELATION_HEADER, TaskName, TaskPublisher
 from fluxa.pagination import decode_cursor, encode_cursor
-from fluxa.trades.images import user_prefix
 
 log = logging.getLogger("fluxa.imports")
 #: The largest file an import takes (DESIGN §5).
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
-
-
-def import_key(user_id: str, import_id: str, extension: str) -> str:
-    """Where an import's file is kept: under the user's prefix, which erasure empties."""
-    return f"{user_prefix(user_id)}imports/{import_id}.{extension}"
 
 
 @dataclass(frozen=True)

@@ -114,11 +114,13 @@ class S3ImageStore:
             return None
         return int(head["ContentLength"]), head.get("ContentType", "")
 
-    def pages_older_than(self, cutoff: dt.datetime, page_size: int = 1000) -> Iterator[list[str]]:
-        """Keys of trade images last written before `cutoff`, a page at a time (the
-        users' imported files share the prefix and are not images)."""
+    def pages_older_than(
+        self, cutoff: dt.datetime, kind: Callable[[str], bool], page_size: int = 1000
+    ) -> Iterator[list[str]]:
+        """Keys under `users/` of one `kind` (trade images, imported files) last written
+        before `cutoff`, a page at a time."""
         return self._pages(
-            "users/", lambda o: o["LastModified"] < cutoff and is_image_key(o["Key"]), page_size
+            "users/", lambda o: o["LastModified"] < cutoff and kind(o["Key"]), page_size
         )
 
     def pages_under(self, prefix: str, page_size: int = 1000) -> Iterator[list[str]]:
@@ -151,12 +153,14 @@ def delete_orphans(
     referenced: Callable[[list[str]], set[str]],
     *,
     grace: dt.timedelta,
+    kind: Callable[[str], bool] = is_image_key,
     now: dt.datetime | None = None,
 ) -> tuple[int, int]:
-    """Delete image objects no trade lists that are older than `grace`; (deleted, kept)."""
+    """Delete the user objects of one `kind` (trade images by default) older than `grace`
+    that nothing `referenced` names; (deleted, kept)."""
     cutoff = (now or dt.datetime.now(dt.UTC)) - grace
     deleted = kept = 0
-    for keys in store.pages_older_than(cutoff):
+    for keys in store.pages_older_than(cutoff, kind):
         still_used = referenced(keys)
         orphans = [k for k in keys if k not in still_used]
         store.delete(orphans)

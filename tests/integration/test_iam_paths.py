@@ -27,7 +27,7 @@ from fluxa.events import repository
 from fluxa.events.hashing import canonical_of
 from fluxa.events.models import events
 from fluxa.imports import repository as imports_repository
-from fluxa.imports.service import import_key
+from fluxa.imports.files import import_key
 from fluxa.infra import leases
 from fluxa.infra.db import transaction
 from fluxa.messages.tasks import TaskName

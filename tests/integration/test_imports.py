@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 
 from broker.app import make_celery
 from fluxa.imports import repository as imports_repository
+from fluxa.imports.files import import_key
 from fluxa.imports.models import import_fills, imports
-from fluxa.imports.service import MAX_IMPORT_BYTES, import_key
+from fluxa.imports.service import MAX_IMPORT_BYTES
 from fluxa.infra.db import transaction
 from fluxa.messages.tasks import TaskName
 from launcher.waiting import wait_until

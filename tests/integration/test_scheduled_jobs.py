@@ -23,6 +23,8 @@ from sqlalchemy import func, insert, select, update
 from cli.main import main
 from fluxa.events.trail import event_trail
 from fluxa.idempotency.models import idempotency_keys
+from fluxa.imports import repository as imports_repository
+from fluxa.imports.files import import_id_of, import_key
 from fluxa.infra import leases
 from fluxa.infra.db import transaction
 from fluxa.messages.tasks import TaskName
@@ -195,12 +197,22 @@ def test_purge_trails_removes_rows_past_their_retention_on_a_real_worker(
 
 
 def test_cleanup_orphan_images_runs_on_a_real_worker(
-    maintenance_worker, settings, client, auth, s3
+    maintenance_worker, settings, client, auth, s3, engine
 ):
+    """Images no trade lists go, and imported files no import names (the API stored the
+    file, then could not commit its import); what is named stays."""
     _, queue = maintenance_worker
     user = f"user-{uuid.uuid4().hex[:8]}"
     trade = client.post("/v1/trades", json=trade_body(), headers=auth(user)).get_json()
     kept, orphan = (uploaded_image(client, auth, user, trade["id"]) for _ in range(2))
+    imported, unrecorded = (import_key(user, str(uuid.uuid4()), "csv") for _ in range(2))
+    for key in (imported, unrecorded):
+        s3.put_object(Bucket=settings.image_bucket, Key=key, Body=b"when,symbol\n")
+    with transaction(engine) as conn:
+        imports_repository.insert_import(conn, {
+            "id": import_id_of(imported), "user_id": user, "format": "fluxa-csv",
+            "account": "", "timezone": None, "object_key": imported, "size": 12,
+        })  # fmt: skip
     attached = client.patch(
         f"/v1/trades/{trade['id']}", json={"images": [kept], "version": 1}, headers=auth(user)
     )
@@ -213,7 +225,8 @@ def test_cleanup_orphan_images_runs_on_a_real_worker(
     )
     run_task(settings, queue, TaskName.CLEANUP_ORPHAN_IMAGES)
     wait_until(lambda: store.stored(orphan) is None, timeout=60, what="the orphan deleted")
-    assert store.stored(kept) is not None
+    wait_until(lambda: store.stored(unrecorded) is None, timeout=60, what="the file deleted")
+    assert store.stored(kept) is not None and store.stored(imported) is not None
 
 
 def _event() -> dict[str, Any]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from celery import shared_task
+from sqlalchemy import Connection
 
 from fluxa.events.retention import lateness_now, maintain
 from fluxa.events.trail import event_trail
+from fluxa.imports import repository as imports_repository
+from fluxa.imports.files import is_import_key
 from fluxa.infra.db import translated_errors
 from fluxa.infra.purge import delete_older_than
 from fluxa.messages.tasks import TaskName
@@ -32,21 +36,32 @@ def purge_idempotency_keys(self: FluxaTask) -> int:
 
 @shared_task(name=TaskName.CLEANUP_ORPHAN_IMAGES, base=FluxaTask, bind=True)
 def cleanup_orphan_images(self: FluxaTask) -> dict[str, int]:
-    """Delete image objects that no trade lists, once older than the grace period."""
+    """Delete image objects that no trade lists, and imported files no import names (the
+    API stores a file before it commits its import), once older than the grace period."""
     settings = self.app.settings
     worker = services(settings)
+    grace = dt.timedelta(seconds=settings.image_orphan_grace_seconds)
 
-    def referenced(keys: list[str]) -> set[str]:
-        with translated_errors(), worker.engine.connect() as conn:
-            return trades_repository.referenced_images(conn, keys)
+    def named_by(lookup: Callable[[Connection, list[str]], set[str]]):
+        def referenced(keys: list[str]) -> set[str]:
+            with translated_errors(), worker.engine.connect() as conn:
+                return lookup(conn, keys)
+
+        return referenced
 
     deleted, kept = delete_orphans(
-        worker.image_store,
-        referenced,
-        grace=dt.timedelta(seconds=settings.image_orphan_grace_seconds),
+        worker.image_store, named_by(trades_repository.referenced_images), grace=grace
     )
-    log.info("orphan images cleaned", extra={"status": "done", "deleted": deleted, "kept": kept})
-    return {"deleted": deleted, "kept": kept}
+    files_deleted, files_kept = delete_orphans(
+        worker.image_store,
+        named_by(imports_repository.referenced_files),
+        grace=grace,
+        kind=is_import_key,
+    )
+    counts = {"deleted": deleted, "kept": kept,
+              "import_files_deleted": files_deleted, "import_files_kept": files_kept}  # fmt: skip
+    log.info("orphan images cleaned", extra={"status": "done", **counts})
+    return counts
 
 
 @shared_task(name=TaskName.PURGE_TRAILS, base=FluxaTask, bind=True)
