@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 COPIES = 50
 
 
-def test_one_message_delivered_fifty_times(settings, worker, engine, s3):
+def test_one_message_delivered_fifty_times(settings, worker, engine, s3, sqs, queue_url):
     day = f"2032-0{uuid.uuid4().int % 9 + 1}-1{uuid.uuid4().int % 9}"
     batch = [event_message(accepted_at=f"{day}T08:00:00+00:00") for _ in range(5)]
     task_id = str(uuid.uuid4())
@@ -38,8 +38,17 @@ def test_one_message_delivered_fifty_times(settings, worker, engine, s3):
             queue=settings.input_queue,
             headers={CORRELATION_HEADER: task_id},
         )
+
+    # SendMessage is not idempotent: a 500 after the effect, retried by botocore, makes a
+    # 51st copy (AWS may; so does the suite's strict layer, for 0.15% of requests). So: every
+    # copy sent was processed and none is left, rather than exactly 50 "succeeded" lines.
+    def processed() -> list[dict]:
+        return worker_lines(worker, message="task succeeded", task_id=task_id)
+
     wait_until(
-        lambda: len(worker_lines(worker, message="task succeeded", task_id=task_id)) == COPIES,
+        lambda: (
+            len(processed()) >= COPIES and queue_depth(sqs, queue_url(settings.input_queue)) == 0
+        ),
         timeout=120,
         interval=0.5,
         what="every copy processed",
@@ -51,7 +60,8 @@ def test_one_message_delivered_fifty_times(settings, worker, engine, s3):
     successes = success_counts(worker.log_lines(), {e["event_id"] for e in batch})
     report(
         "one message delivered 50 times",
-        deliveries=COPIES,
+        sent=COPIES,
+        deliveries=len(processed()),
         events=len(batch),
         rows=sum(rows),
         objects=objects,
