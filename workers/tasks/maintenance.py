@@ -42,7 +42,9 @@ def cleanup_orphan_images(self: FluxaTask) -> dict[str, int]:
     worker = services(settings)
     grace = dt.timedelta(seconds=settings.image_orphan_grace_seconds)
 
-    def named_by(lookup: Callable[[Connection, list[str]], set[str]]):
+    def named_by(
+        lookup: Callable[[Connection, list[str]], set[str]],
+    ) -> Callable[[list[str]], set[str]]:
         def referenced(keys: list[str]) -> set[str]:
             with translated_errors(), worker.engine.connect() as conn:
                 return lookup(conn, keys)
