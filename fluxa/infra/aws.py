@@ -1,7 +1,10 @@
-"""boto3 clients configured from settings (endpoint override for emulators, timeouts)."""
+"""boto3 clients configured from settings (endpoint override for emulators, timeouts),
+all made by one boto3 session per process."""
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 import boto3
@@ -10,8 +13,39 @@ from botocore.config import Config
 from config import Settings
 
 
+class _SharedSession:
+    """The process's one boto3 session. A session loads botocore's endpoint and service
+    data once (7.6 MiB of it); a client made by a session of its own loads it again (kombu
+    makes one per queue, in every process). A prefork child inherits the session loaded.
+    Sessions are not thread-safe: clients are made under a lock."""
+
+    def __init__(self) -> None:
+        self._session: boto3.Session | None = None
+        self._lock = threading.Lock()
+        # A child forked while another thread held the lock must not inherit it held.
+        os.register_at_fork(after_in_child=self._new_lock)
+
+    def _new_lock(self) -> None:
+        self._lock = threading.Lock()
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        with self._lock:
+            if self._session is None:
+                self._session = boto3.Session()
+            return self._session.client(service, **kwargs)
+
+
+_shared = _SharedSession()
+
+
+def new_client(service: str, **kwargs: Any) -> Any:
+    """A boto3 client from the process's shared session (`boto3.Session.client`'s
+    arguments: region, credentials, endpoint, config)."""
+    return _shared.client(service, **kwargs)
+
+
 def _client(service: str, settings: Settings, endpoint: str | None, **config: Any) -> Any:
-    return boto3.client(
+    return new_client(
         service,
         region_name=settings.aws_region,
         endpoint_url=endpoint,

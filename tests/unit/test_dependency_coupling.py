@@ -64,6 +64,14 @@ def test_kombu_sqs_channel_as_broker_sqs_transport_overrides_it():
     assert parameters(channel._schedule_queue) == ["self", "queue"]
     assert parameters(channel.asynsqs) == ["self", "queue"]
     assert parameters(channel._new_queue)[:2] == ["self", "queue"]
+    # Clients from one shared boto3 session (fluxa.infra.aws): kombu makes every client
+    # here, with these arguments, from the channel's endpoint, TLS and client-config.
+    assert parameters(channel._new_boto_client) == [
+        "self", "service", "region", "access_key_id", "secret_access_key", "session_token",
+        "config",
+    ]  # fmt: skip
+    assert "self._new_boto_client(" in inspect.getsource(channel.new_sqs_client)
+    assert "transport_options.get('client-config')" in inspect.getsource(channel._new_boto_client)
     # Leases (broker.leases): the receive that passes a visibility timeout, and where the
     # channel keeps what it holds (delivered; acknowledged but not yet forgotten).
     assert parameters(channel._get_from_sqs) == [
