@@ -14,13 +14,12 @@ from config import Settings
 
 
 class _SharedSession:
-    """The process's one boto3 session. A session loads botocore's endpoint and service
-    data once (7.6 MiB of it); a client made by a session of its own loads it again (kombu
-    makes one per queue, in every process). A prefork child inherits the session loaded.
-    Sessions are not thread-safe: clients are made under a lock."""
+    """Clients from boto3's default session, one per process. A session loads botocore's
+    endpoint and service data once (7.6 MiB of it); a client made by a session of its own
+    loads it again (kombu makes one per queue, in every process). A prefork child inherits
+    the session loaded. Sessions are not thread-safe: clients are made under a lock."""
 
     def __init__(self) -> None:
-        self._session: boto3.Session | None = None
         self._lock = threading.Lock()
         # A child forked while another thread held the lock must not inherit it held.
         os.register_at_fork(after_in_child=self._new_lock)
@@ -30,9 +29,9 @@ class _SharedSession:
 
     def client(self, service: str, **kwargs: Any) -> Any:
         with self._lock:
-            if self._session is None:
-                self._session = boto3.Session()
-            return self._session.client(service, **kwargs)
+            if boto3.DEFAULT_SESSION is None:
+                boto3.setup_default_session()
+            return boto3.DEFAULT_SESSION.client(service, **kwargs)
 
 
 _shared = _SharedSession()
