@@ -49,7 +49,11 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_until(self._ready, timeout=60, what="the worker to be ready")
+        try:
+            wait_until(self._ready, timeout=60, what="the worker to be ready")
+        except BaseException:  # a fixture that fails here never stops it: no orphans
+            self.kill()
+            raise
 
     def _ready(self) -> bool:
         if self.process and self.process.poll() is not None:
